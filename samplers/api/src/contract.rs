@@ -1,0 +1,207 @@
+//! The rules every epoch of batches must follow, checked by the harness for every plugin and by
+//! the property tests of every sampler. A plugin is untrusted input.
+
+use thiserror::Error;
+
+use crate::{BatchSink, SamplerData};
+
+/// A broken rule of batch composition, naming the batch and item involved.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum Violation {
+    #[error("batch {batch} holds item {item}, beyond the {n_items} items")]
+    OutOfRange {
+        batch: usize,
+        item: u32,
+        n_items: usize,
+    },
+    #[error("item {item} appears in batch {first_batch} and again in batch {batch}")]
+    Duplicate {
+        item: u32,
+        first_batch: usize,
+        batch: usize,
+    },
+    #[error("batch {batch} of {n_batches} holds {size} items; expected {expected}")]
+    WrongSize {
+        batch: usize,
+        n_batches: usize,
+        size: usize,
+        expected: String,
+    },
+    #[error("{missing} items are in no batch (first: item {first}); expected {expected} covered")]
+    Missing {
+        missing: usize,
+        first: u32,
+        expected: usize,
+    },
+    #[error("{covered} items are covered; with drop_last exactly {expected} must be")]
+    WrongCoverage { covered: usize, expected: usize },
+}
+
+/// Checks one epoch: ids in range, no item twice, every batch but the last full, and coverage:
+/// all items without `drop_last`; with it, exactly `batch_size * floor(n / batch_size)` items in
+/// full batches.
+pub fn check_epoch(batches: &BatchSink<'_>, data: &SamplerData<'_>) -> Result<(), Violation> {
+    let (n_items, batch_size) = (data.n_items(), data.batch_size());
+    let n_batches = batches.n_batches();
+    let mut seen_in = vec![u32::MAX; n_items];
+    for (index, batch) in batches.batches().enumerate() {
+        let is_last = index + 1 == n_batches;
+        let size_ok = if is_last && !data.drop_last() {
+            (1..=batch_size).contains(&batch.len())
+        } else {
+            batch.len() == batch_size
+        };
+        if !size_ok {
+            let expected = if is_last && !data.drop_last() {
+                format!("1 to {batch_size} (last batch)")
+            } else {
+                batch_size.to_string()
+            };
+            return Err(Violation::WrongSize {
+                batch: index,
+                n_batches,
+                size: batch.len(),
+                expected,
+            });
+        }
+        for &item in batch {
+            let slot = seen_in
+                .get_mut(item as usize)
+                .ok_or(Violation::OutOfRange {
+                    batch: index,
+                    item,
+                    n_items,
+                })?;
+            if *slot != u32::MAX {
+                return Err(Violation::Duplicate {
+                    item,
+                    first_batch: *slot as usize,
+                    batch: index,
+                });
+            }
+            *slot = index as u32;
+        }
+    }
+    let covered = batches.items_len();
+    if data.drop_last() {
+        let expected = n_items - n_items % batch_size;
+        if covered != expected {
+            return Err(Violation::WrongCoverage { covered, expected });
+        }
+    } else if covered != n_items {
+        let first = seen_in.iter().position(|&b| b == u32::MAX).unwrap_or(0) as u32;
+        return Err(Violation::Missing {
+            missing: n_items - covered,
+            first,
+            expected: n_items,
+        });
+    }
+    Ok(())
+}
+
+/// Measures how "hard" batches are from the neighbour table alone, without trusting the sampler.
+///
+/// The hard group of a batch is the largest set made of one member plus those of its `k`
+/// nearest neighbours that share the batch; its size divided by the batch size is the realised
+/// hard share (a random batch of unrelated items scores about `1 / batch_size`).
+#[derive(Debug)]
+pub struct HardnessMeter {
+    /// `stamp[item] == current` marks membership in the batch being measured.
+    stamp: Vec<u32>,
+    current: u32,
+}
+
+/// Hard-group measurements of one batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HardGroup {
+    /// The member whose neighbourhood forms the group.
+    pub pivot: u32,
+    /// Group size including the pivot.
+    pub size: usize,
+}
+
+impl HardnessMeter {
+    /// A meter for items `0..n_items`.
+    pub fn new(n_items: usize) -> Self {
+        HardnessMeter {
+            stamp: vec![0; n_items],
+            current: 0,
+        }
+    }
+
+    fn mark(&mut self, batch: &[u32]) {
+        self.current = self.current.wrapping_add(1);
+        if self.current == 0 {
+            self.stamp.fill(0);
+            self.current = 1;
+        }
+        for &item in batch {
+            self.stamp[item as usize] = self.current;
+        }
+    }
+
+    fn in_batch(&self, item: u32) -> bool {
+        self.stamp[item as usize] == self.current
+    }
+
+    /// The largest hard group of `batch` using the first `k` neighbours of each member.
+    pub fn hard_group(&mut self, batch: &[u32], data: &SamplerData<'_>, k: usize) -> HardGroup {
+        self.mark(batch);
+        let k = k.min(data.k());
+        let mut best = HardGroup {
+            pivot: batch.first().copied().unwrap_or(0),
+            size: 0,
+        };
+        for &member in batch {
+            let neighbours = &data.neighbours_of(member as usize)[..k];
+            let size = 1 + neighbours.iter().filter(|&&n| self.in_batch(n)).count();
+            if size > best.size {
+                best = HardGroup {
+                    pivot: member,
+                    size,
+                };
+            }
+        }
+        best
+    }
+}
+
+/// Checks the promise of semantics-aware batching, batch by batch in epoch order: some member
+/// has, inside the batch, at least `min(hard_per_batch - 1, its unused neighbours)` of its first
+/// `k` neighbours, where "unused" means not placed in an earlier batch of the epoch.
+///
+/// Returns the indices of batches that break the promise (empty when it is kept).
+pub fn hard_shortfalls(
+    batches: &BatchSink<'_>,
+    data: &SamplerData<'_>,
+    hard_per_batch: usize,
+    k: usize,
+) -> Vec<usize> {
+    let k = k.min(data.k());
+    let wanted = hard_per_batch.saturating_sub(1);
+    let mut used = vec![false; data.n_items()];
+    let mut meter = HardnessMeter::new(data.n_items());
+    let mut shortfalls = Vec::new();
+    for (index, batch) in batches.batches().enumerate() {
+        meter.mark(batch);
+        let kept = batch.iter().any(|&member| {
+            let neighbours = &data.neighbours_of(member as usize)[..k];
+            let available = neighbours.iter().filter(|&&n| !used[n as usize]).count();
+            let inside = neighbours.iter().filter(|&&n| meter.in_batch(n)).count();
+            inside >= wanted.min(available)
+        });
+        if !kept {
+            shortfalls.push(index);
+        }
+        for &item in batch {
+            used[item as usize] = true;
+        }
+    }
+    shortfalls
+}
+
+/// Batch slots filled by pivot plus neighbours for a batch size and hard ratio: `floor(b * r)`.
+pub fn hard_per_batch(batch_size: usize, hard_ratio: f64) -> usize {
+    // The small epsilon keeps e.g. 10 * 0.3 = 2.9999999999999996 at 3.
+    ((batch_size as f64) * hard_ratio + 1e-9).floor() as usize
+}

@@ -1,0 +1,252 @@
+use crate::SamplerError;
+use crate::abi::RawInputs;
+
+/// Largest deviation from unit L2 norm accepted in an embedding row.
+const NORM_TOLERANCE: f32 = 1e-3;
+
+/// Everything a sampler may read: sizes, seed, description embeddings and the neighbour table.
+#[derive(Debug, Clone, Copy)]
+pub struct SamplerData<'a> {
+    n_items: usize,
+    batch_size: usize,
+    seed: u64,
+    drop_last: bool,
+    embeddings: &'a [f32],
+    dim: usize,
+    neighbours: &'a [u32],
+    k: usize,
+}
+
+impl<'a> SamplerData<'a> {
+    /// Checks every input and names the first bad one.
+    ///
+    /// `embeddings` is row-major `n_items x dim` with L2-normalised rows; `neighbours` is
+    /// row-major `n_items x k`, nearest first, self excluded (`k` may be 0).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        n_items: usize,
+        batch_size: usize,
+        seed: u64,
+        drop_last: bool,
+        embeddings: &'a [f32],
+        dim: usize,
+        neighbours: &'a [u32],
+        k: usize,
+    ) -> Result<Self, SamplerError> {
+        let data = Self::checked_shape(
+            n_items, batch_size, seed, drop_last, embeddings, dim, neighbours, k,
+        )?;
+        data.check_embeddings()?;
+        data.check_neighbours()?;
+        Ok(data)
+    }
+
+    /// Checks sizes only (O(1)): what a plugin re-checks on every call from the host.
+    #[allow(clippy::too_many_arguments)]
+    fn checked_shape(
+        n_items: usize,
+        batch_size: usize,
+        seed: u64,
+        drop_last: bool,
+        embeddings: &'a [f32],
+        dim: usize,
+        neighbours: &'a [u32],
+        k: usize,
+    ) -> Result<Self, SamplerError> {
+        if n_items == 0 {
+            return Err(SamplerError::parameter(
+                "n_items",
+                "the dataset has no items",
+            ));
+        }
+        if n_items > u32::MAX as usize {
+            return Err(SamplerError::parameter(
+                "n_items",
+                format!("{n_items} items exceed the ABI's u32 item ids"),
+            ));
+        }
+        if batch_size == 0 {
+            return Err(SamplerError::parameter("batch_size", "must be at least 1"));
+        }
+        if batch_size > n_items {
+            return Err(SamplerError::parameter(
+                "batch_size",
+                format!("{batch_size} exceeds the number of items ({n_items})"),
+            ));
+        }
+        if dim == 0 {
+            return Err(SamplerError::parameter(
+                "embedding_dim",
+                "must be at least 1",
+            ));
+        }
+        if embeddings.len() != n_items * dim {
+            return Err(SamplerError::parameter(
+                "embeddings",
+                format!(
+                    "expected {n_items} x {dim} values, got {}",
+                    embeddings.len()
+                ),
+            ));
+        }
+        if k >= n_items {
+            return Err(SamplerError::parameter(
+                "neighbours_k",
+                format!("{k} must be smaller than the number of items ({n_items})"),
+            ));
+        }
+        if neighbours.len() != n_items * k {
+            return Err(SamplerError::parameter(
+                "neighbours",
+                format!("expected {n_items} x {k} ids, got {}", neighbours.len()),
+            ));
+        }
+        Ok(SamplerData {
+            n_items,
+            batch_size,
+            seed,
+            drop_last,
+            embeddings,
+            dim,
+            neighbours,
+            k,
+        })
+    }
+
+    fn check_embeddings(&self) -> Result<(), SamplerError> {
+        for (row, values) in self.embeddings.chunks_exact(self.dim).enumerate() {
+            if values.iter().any(|v| !v.is_finite()) {
+                return Err(SamplerError::parameter(
+                    "embeddings",
+                    format!("row {row} has a NaN or infinite value"),
+                ));
+            }
+            let norm = values.iter().map(|v| v * v).sum::<f32>().sqrt();
+            if norm == 0.0 {
+                return Err(SamplerError::parameter(
+                    "embeddings",
+                    format!("row {row} has zero norm"),
+                ));
+            }
+            if (norm - 1.0).abs() > NORM_TOLERANCE {
+                return Err(SamplerError::parameter(
+                    "embeddings",
+                    format!("row {row} is not L2-normalised (norm {norm})"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_neighbours(&self) -> Result<(), SamplerError> {
+        for item in 0..self.n_items {
+            for &other in self.neighbours_of(item) {
+                if other as usize >= self.n_items {
+                    return Err(SamplerError::parameter(
+                        "neighbours",
+                        format!(
+                            "row {item} names item {other}, beyond the {} items",
+                            self.n_items
+                        ),
+                    ));
+                }
+                if other as usize == item {
+                    return Err(SamplerError::parameter(
+                        "neighbours",
+                        format!("row {item} lists the item itself"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The inputs as they cross the ABI; the slices must outlive every use of the result.
+    pub fn to_raw(&self) -> RawInputs {
+        RawInputs {
+            n_items: self.n_items as u64,
+            batch_size: self.batch_size as u64,
+            seed: self.seed,
+            drop_last: u32::from(self.drop_last),
+            _reserved: 0,
+            embeddings: self.embeddings.as_ptr(),
+            embedding_dim: self.dim as u64,
+            neighbours: self.neighbours.as_ptr(),
+            neighbours_k: self.k as u64,
+        }
+    }
+
+    /// Rebuilds the inputs on the plugin side, re-checking sizes (the contents were checked by
+    /// the host once, in [`SamplerData::new`]).
+    ///
+    /// # Safety
+    /// The pointers in `raw` must be valid for the sizes it states, for the lifetime `'a`.
+    pub unsafe fn from_raw(raw: &RawInputs) -> Result<Self, SamplerError> {
+        let n_items = usize::try_from(raw.n_items)
+            .map_err(|_| SamplerError::parameter("n_items", "does not fit this platform"))?;
+        let dim = raw.embedding_dim as usize;
+        let k = raw.neighbours_k as usize;
+        let embeddings: &'a [f32] = if raw.embeddings.is_null() {
+            &[]
+        } else {
+            // SAFETY: the host guarantees `n_items * dim` readable floats for `'a`.
+            unsafe { std::slice::from_raw_parts(raw.embeddings, n_items.saturating_mul(dim)) }
+        };
+        let neighbours: &'a [u32] = if raw.neighbours.is_null() || k == 0 {
+            &[]
+        } else {
+            // SAFETY: the host guarantees `n_items * k` readable ids for `'a`.
+            unsafe { std::slice::from_raw_parts(raw.neighbours, n_items.saturating_mul(k)) }
+        };
+        Self::checked_shape(
+            n_items,
+            raw.batch_size as usize,
+            raw.seed,
+            raw.drop_last != 0,
+            embeddings,
+            dim,
+            neighbours,
+            k,
+        )
+    }
+
+    /// Number of items; item ids are `0..n_items`.
+    pub fn n_items(&self) -> usize {
+        self.n_items
+    }
+
+    /// Items per batch (the last batch may be shorter unless `drop_last`).
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
+    /// The run's seed; combine it with the epoch for per-epoch randomness.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Whether the short last batch of an epoch is left out.
+    pub fn drop_last(&self) -> bool {
+        self.drop_last
+    }
+
+    /// Embedding width.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// The L2-normalised description embedding of `item`.
+    pub fn embedding(&self, item: usize) -> &'a [f32] {
+        &self.embeddings[item * self.dim..(item + 1) * self.dim]
+    }
+
+    /// Neighbours per item in the table.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The `k` nearest neighbours of `item`, nearest first, self excluded.
+    pub fn neighbours_of(&self, item: usize) -> &'a [u32] {
+        &self.neighbours[item * self.k..(item + 1) * self.k]
+    }
+}

@@ -1,0 +1,185 @@
+//! The C shims behind [`crate::export_sampler!`]. Everything here is the plugin side of the
+//! boundary: it turns raw ABI calls into calls of the safe [`Sampler`] trait, catches panics and
+//! reports errors as text in host buffers.
+
+use std::any::Any;
+use std::ffi::c_void;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::OnceLock;
+
+use crate::abi::{
+    ABI_MAJOR, ABI_MINOR, AbiHeader, MAGIC, PluginDescriptor, RawBatches, RawInputs, RawStr,
+    STATUS_ERROR, STATUS_OK, STATUS_PANIC, Status, TextBuffer,
+};
+use crate::{BatchSink, Sampler, SamplerData, SamplerError, SamplerPlugin};
+
+/// Exports a [`SamplerPlugin`] type as a sampler plugin: generates the ABI's entry symbol.
+///
+/// Use it once, in a crate built as a `cdylib`:
+/// ```ignore
+/// sampler_api::export_sampler!(MySampler);
+/// ```
+#[macro_export]
+macro_rules! export_sampler {
+    ($sampler:ty) => {
+        /// Entry symbol of the sampler plugin ABI.
+        #[unsafe(no_mangle)]
+        pub extern "C" fn sampler_plugin_descriptor() -> *const $crate::abi::PluginDescriptor {
+            static DESCRIPTOR: $crate::export::DescriptorCell =
+                $crate::export::DescriptorCell::new();
+            DESCRIPTOR.get::<$sampler>()
+        }
+    };
+}
+
+/// The descriptor and the strings it points into, built once per library.
+struct Descriptor {
+    descriptor: PluginDescriptor,
+    _parameters_json: String,
+}
+
+/// Holds a plugin's descriptor for the life of the library.
+pub struct DescriptorCell(OnceLock<Descriptor>);
+
+// SAFETY: the descriptor is written once (OnceLock) and then only read; its pointers refer to
+// `'static` strings and to the `String` stored beside it, whose heap buffer never moves.
+unsafe impl Sync for DescriptorCell {}
+
+impl Default for DescriptorCell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DescriptorCell {
+    /// An empty cell, for a `static`.
+    pub const fn new() -> Self {
+        DescriptorCell(OnceLock::new())
+    }
+
+    /// The descriptor of `T`, built on first use; null if building it panicked.
+    pub fn get<T: SamplerPlugin>(&'static self) -> *const PluginDescriptor {
+        catch_unwind(|| &self.0.get_or_init(build::<T>).descriptor as *const PluginDescriptor)
+            .unwrap_or(std::ptr::null())
+    }
+}
+
+fn build<T: SamplerPlugin>() -> Descriptor {
+    let parameters_json =
+        serde_json::to_string(&T::parameters()).expect("parameter lists serialise to JSON");
+    let descriptor = PluginDescriptor {
+        header: AbiHeader {
+            magic: MAGIC,
+            descriptor_size: size_of::<PluginDescriptor>() as u64,
+            abi_major: ABI_MAJOR,
+            abi_minor: ABI_MINOR,
+        },
+        name: RawStr::from_str(T::NAME),
+        version: RawStr::from_str(T::VERSION),
+        description: RawStr::from_str(T::DESCRIPTION),
+        parameters_json: RawStr::from_str(&parameters_json),
+        create: create::<T>,
+        destroy: destroy::<T>,
+        neighbours_needed: neighbours_needed::<T>,
+        epoch: epoch::<T>,
+        model_embeddings: None,
+    };
+    Descriptor {
+        descriptor,
+        _parameters_json: parameters_json,
+    }
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic with a non-text payload".to_string())
+}
+
+/// Runs `body`, turning an error or a panic into a status and a message in `error`.
+fn guarded(error: *mut TextBuffer, body: impl FnOnce() -> Result<(), SamplerError>) -> Status {
+    let (status, message) = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return STATUS_OK,
+        Ok(Err(e)) => (STATUS_ERROR, e.to_string()),
+        Err(payload) => (
+            STATUS_PANIC,
+            format!("panicked: {}", panic_message(payload.as_ref())),
+        ),
+    };
+    if !error.is_null() {
+        // SAFETY: the host passes a valid, exclusively borrowed buffer for the call.
+        unsafe { (*error).write_str(&message) };
+    }
+    status
+}
+
+unsafe extern "C" fn create<T: SamplerPlugin>(
+    config: RawStr,
+    state: *mut *mut c_void,
+    error: *mut TextBuffer,
+) -> Status {
+    guarded(error, || {
+        // SAFETY: the host lends `config` as valid UTF-8 bytes for the call.
+        let text = unsafe { config.as_str() }
+            .map_err(|e| SamplerError::Config(format!("configuration is not UTF-8: {e}")))?;
+        let sampler = T::from_config(text)?;
+        // SAFETY: the host passes a valid out-pointer; ownership moves to the host until `destroy`.
+        unsafe { *state = Box::into_raw(Box::new(sampler)).cast() };
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn destroy<T: SamplerPlugin>(state: *mut c_void) {
+    if state.is_null() {
+        return;
+    }
+    // A panic in a destructor must not unwind into the host; the state is then leaked.
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `state` came from `create::<T>` and the host destroys it exactly once.
+        drop(unsafe { Box::from_raw(state.cast::<T>()) });
+    }));
+}
+
+unsafe extern "C" fn neighbours_needed<T: SamplerPlugin>(
+    state: *const c_void,
+    needed: *mut u64,
+    error: *mut TextBuffer,
+) -> Status {
+    guarded(error, || {
+        // SAFETY: `state` came from `create::<T>` and is alive until `destroy`.
+        let sampler = unsafe { &*state.cast::<T>() };
+        let count = sampler.neighbours_needed() as u64;
+        // SAFETY: the host passes a valid out-pointer.
+        unsafe { *needed = count };
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn epoch<T: SamplerPlugin>(
+    state: *const c_void,
+    inputs: *const RawInputs,
+    epoch: u32,
+    out: *mut RawBatches,
+    note: *mut TextBuffer,
+    error: *mut TextBuffer,
+) -> Status {
+    guarded(error, || {
+        // SAFETY: `state` came from `create::<T>` and is alive until `destroy`.
+        let sampler = unsafe { &*state.cast::<T>() };
+        // SAFETY: the host's inputs point to data that stays valid until `destroy`.
+        let data = unsafe { SamplerData::from_raw(&*inputs) }?;
+        // SAFETY: `out` describes host buffers writable for the call.
+        let out = unsafe { &mut *out };
+        // SAFETY: as above.
+        let mut sink = unsafe { BatchSink::from_raw(out) };
+        let epoch_note = sampler.epoch(&data, epoch, &mut sink)?;
+        out.items_len = sink.items_len() as u64;
+        out.n_batches = sink.n_batches() as u64;
+        let note_json = serde_json::to_string(&epoch_note).expect("epoch notes serialise to JSON");
+        // SAFETY: the host passes a valid buffer for the note.
+        unsafe { (*note).write_str(&note_json) };
+        Ok(())
+    })
+}
