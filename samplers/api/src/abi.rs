@@ -122,6 +122,7 @@ pub type ModelEmbeddingsFn = unsafe extern "C" fn(
 
 /// The static descriptor a plugin's entry symbol returns.
 #[repr(C)]
+#[derive(Debug)]
 pub struct PluginDescriptor {
     pub header: AbiHeader,
     pub name: RawStr,
@@ -160,7 +161,7 @@ impl TextBuffer {
 
 impl RawStr {
     /// Borrows a Rust string for the duration of a call.
-    pub fn from_str(text: &str) -> Self {
+    pub fn new(text: &str) -> Self {
         RawStr {
             ptr: text.as_ptr(),
             len: text.len(),

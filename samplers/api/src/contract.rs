@@ -5,22 +5,23 @@ use thiserror::Error;
 
 use crate::{BatchSink, SamplerData};
 
-/// A broken rule of batch composition, naming the batch and item involved.
+/// A broken rule of batch composition, naming the batch and item involved (batch indices are
+/// 0-based in the fields and 1-based in messages).
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum Violation {
-    #[error("batch {batch} holds item {item}, beyond the {n_items} items")]
+    #[error("batch {} holds item {item}, beyond the {n_items} items", batch + 1)]
     OutOfRange {
         batch: usize,
         item: u32,
         n_items: usize,
     },
-    #[error("item {item} appears in batch {first_batch} and again in batch {batch}")]
+    #[error("item {item} appears in batch {} and again in batch {}", first_batch + 1, batch + 1)]
     Duplicate {
         item: u32,
         first_batch: usize,
         batch: usize,
     },
-    #[error("batch {batch} of {n_batches} holds {size} items; expected {expected}")]
+    #[error("batch {} of {n_batches} holds {size} items; expected {expected}", batch + 1)]
     WrongSize {
         batch: usize,
         n_batches: usize,

@@ -12,6 +12,9 @@ pub enum SamplerError {
     /// The host's output buffers are too small for what the sampler produced.
     #[error("output buffer full: {0}")]
     Capacity(String),
+    /// Any other failure, described in full by the message.
+    #[error("{0}")]
+    Failed(String),
 }
 
 impl SamplerError {

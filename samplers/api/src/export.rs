@@ -11,7 +11,7 @@ use crate::abi::{
     ABI_MAJOR, ABI_MINOR, AbiHeader, MAGIC, PluginDescriptor, RawBatches, RawInputs, RawStr,
     STATUS_ERROR, STATUS_OK, STATUS_PANIC, Status, TextBuffer,
 };
-use crate::{BatchSink, Sampler, SamplerData, SamplerError, SamplerPlugin};
+use crate::{BatchSink, SamplerData, SamplerError, SamplerPlugin};
 
 /// Exports a [`SamplerPlugin`] type as a sampler plugin: generates the ABI's entry symbol.
 ///
@@ -74,10 +74,10 @@ fn build<T: SamplerPlugin>() -> Descriptor {
             abi_major: ABI_MAJOR,
             abi_minor: ABI_MINOR,
         },
-        name: RawStr::from_str(T::NAME),
-        version: RawStr::from_str(T::VERSION),
-        description: RawStr::from_str(T::DESCRIPTION),
-        parameters_json: RawStr::from_str(&parameters_json),
+        name: RawStr::new(T::NAME),
+        version: RawStr::new(T::VERSION),
+        description: RawStr::new(T::DESCRIPTION),
+        parameters_json: RawStr::new(&parameters_json),
         create: create::<T>,
         destroy: destroy::<T>,
         neighbours_needed: neighbours_needed::<T>,

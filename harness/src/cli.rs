@@ -1,0 +1,122 @@
+//! Command-line interface: clap definitions and the dispatch of each command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+use crate::plugin::PluginRegistry;
+use crate::table::TextTable;
+use crate::{conformance, selftest};
+
+/// Test and benchmark harness for contrastive-retrieval batch samplers.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, about)]
+pub struct Cli {
+    /// Extra folder to search for sampler plugins (repeatable; searched before
+    /// $SAMPLER_PLUGIN_PATH and the harness's own folder).
+    #[arg(long = "plugin-dir", global = true, value_name = "DIR")]
+    pub plugin_dirs: Vec<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the sampler plugins found, with version, ABI and parameters.
+    List,
+    /// Run the conformance suite against a plugin (a name or a path to a library).
+    Check {
+        /// Sampler name or path to a plugin library.
+        sampler: String,
+        /// The plugin's configuration as a JSON object.
+        #[arg(long, default_value = "{}", value_name = "JSON")]
+        config: String,
+    },
+    /// The guide's quick test: hard batches must show a dominant cluster, random ones must not.
+    Selftest {
+        /// Seed of the fixture and of the batches.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
+}
+
+/// Runs a parsed command; the exit code says whether checks passed.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let registry = PluginRegistry::discover(&cli.plugin_dirs);
+    match cli.command {
+        Command::List => {
+            print!("{}", list(&registry));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { sampler, config } => {
+            let plugin = registry.resolve(&sampler)?;
+            let report = conformance::run(&plugin, &config);
+            print!("{}", report.render());
+            Ok(verdict(report.passed()))
+        }
+        Command::Selftest { seed } => {
+            let report = selftest::run(&registry, seed)?;
+            print!("{}", report.text);
+            Ok(verdict(report.passed))
+        }
+    }
+}
+
+fn verdict(passed: bool) -> ExitCode {
+    if passed {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The `harness list` text: one block per plugin, then libraries that failed to load.
+pub fn list(registry: &PluginRegistry) -> String {
+    let mut table = TextTable::new([
+        "Sampler",
+        "Version",
+        "ABI",
+        "Parameters (defaults)",
+        "Description",
+    ]);
+    for plugin in registry.plugins() {
+        let parameters: Vec<String> = plugin
+            .parameters
+            .iter()
+            .map(|p| format!("{}={}", p.name, p.default))
+            .collect();
+        table.row([
+            plugin.name.clone(),
+            plugin.version.clone(),
+            plugin.abi(),
+            if parameters.is_empty() {
+                "-".into()
+            } else {
+                parameters.join(" ")
+            },
+            plugin.description.clone(),
+        ]);
+    }
+    let mut out = table.render();
+    for plugin in registry.plugins() {
+        out.push_str(&format!("{}: {}\n", plugin.name, plugin.path.display()));
+    }
+    for failure in registry.failures() {
+        out.push_str(&format!("not loaded: {failure}\n"));
+    }
+    if registry.plugins().next().is_none() {
+        let folders: Vec<String> = registry
+            .folders()
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
+        out.push_str(&format!(
+            "no sampler plugins found in: {}\n",
+            folders.join(", ")
+        ));
+    }
+    out
+}

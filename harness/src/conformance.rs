@@ -1,0 +1,357 @@
+//! `harness check`: the conformance suite every sampler plugin must pass.
+//!
+//! It runs the plugin on a deterministic 5-cluster fixture (1,000 unit vectors in 32
+//! dimensions) and checks the batch contract, determinism, sensitivity to seed and epoch, and
+//! the realised hard share against the share each epoch's note asks for.
+
+use sampler_api::contract::{HardnessMeter, hard_per_batch, hard_shortfalls};
+use sampler_api::{EpochBuffers, EpochNote, Sampler, SamplerData};
+
+use crate::epochs::run_epoch;
+use crate::plugin::{ForeignSampler, LoadedPlugin};
+use crate::sampler_set::SamplerInputs;
+use crate::table::TextTable;
+
+const FIXTURE_ITEMS: usize = 1000;
+const FIXTURE_CLUSTERS: usize = 5;
+const FIXTURE_DIM: usize = 32;
+const FIXTURE_SPREAD: f64 = 0.5;
+const FIXTURE_SEED: u64 = 7;
+/// Enough epochs to pass the built-in schedules' switches (curriculum at 5, progressive at 21).
+const EPOCHS: u32 = 25;
+const BATCH_SIZE: usize = 32;
+
+/// One line of the report.
+#[derive(Debug, Clone)]
+pub struct CheckRow {
+    pub check: String,
+    pub passed: bool,
+    pub detail: String,
+}
+
+/// The outcome of the suite for one plugin and configuration.
+#[derive(Debug, Clone)]
+pub struct ConformanceReport {
+    pub plugin_name: String,
+    pub plugin_path: String,
+    pub rows: Vec<CheckRow>,
+}
+
+impl ConformanceReport {
+    /// True when every check passed.
+    pub fn passed(&self) -> bool {
+        self.rows.iter().all(|row| row.passed)
+    }
+
+    /// The pass/fail table and a closing verdict.
+    pub fn render(&self) -> String {
+        let mut table = TextTable::new(["Check", "Result", "Detail"]);
+        for row in &self.rows {
+            table.row([
+                row.check.clone(),
+                if row.passed { "PASS" } else { "FAIL" }.into(),
+                row.detail.clone(),
+            ]);
+        }
+        let failed = self.rows.iter().filter(|row| !row.passed).count();
+        let verdict = if failed == 0 {
+            format!(
+                "{}: all {} checks passed",
+                self.plugin_name,
+                self.rows.len()
+            )
+        } else {
+            format!(
+                "{}: {failed} of {} checks FAILED",
+                self.plugin_name,
+                self.rows.len()
+            )
+        };
+        format!(
+            "sampler '{}' ({})\n{}{verdict}\n",
+            self.plugin_name,
+            self.plugin_path,
+            table.render()
+        )
+    }
+}
+
+struct Suite {
+    rows: Vec<CheckRow>,
+}
+
+impl Suite {
+    fn record(&mut self, check: impl Into<String>, outcome: Result<String, String>) -> bool {
+        let passed = outcome.is_ok();
+        let detail = outcome.unwrap_or_else(|e| e);
+        self.rows.push(CheckRow {
+            check: check.into(),
+            passed,
+            detail,
+        });
+        passed
+    }
+}
+
+/// Runs every check on `plugin` configured with `config_json`.
+pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
+    let mut suite = Suite { rows: Vec::new() };
+    suite.record(
+        "ABI version",
+        Ok(format!(
+            "plugin {} / harness {}.{}",
+            plugin.abi(),
+            sampler_api::abi::ABI_MAJOR,
+            sampler_api::abi::ABI_MINOR
+        )),
+    );
+    suite.record(
+        "refuses unknown configuration keys",
+        match ForeignSampler::new(plugin, r#"{"conformance_unknown_key": 1}"#) {
+            Ok(_) => Err("accepted {\"conformance_unknown_key\": 1}".into()),
+            Err(e) => Ok(format!("refused: {}", last_clause(&e.to_string()))),
+        },
+    );
+    let create = || ForeignSampler::new(plugin, config_json).map_err(|e| e.to_string());
+    let sampler = match create() {
+        Ok(sampler) => sampler,
+        Err(e) => {
+            suite.record(format!("creates with {config_json}"), Err(e));
+            return finish(plugin, suite);
+        }
+    };
+    suite.record(
+        format!("creates with {config_json}"),
+        Ok(format!("needs k = {}", sampler.neighbours_needed())),
+    );
+    let fixture = fixtures::clustered_embeddings(
+        FIXTURE_ITEMS,
+        FIXTURE_CLUSTERS,
+        FIXTURE_DIM,
+        FIXTURE_SPREAD,
+        FIXTURE_SEED,
+    );
+    let inputs = match SamplerInputs::for_samplers(
+        fixture.embeddings,
+        FIXTURE_DIM,
+        [(plugin.name.as_str(), &sampler as &dyn Sampler)],
+    ) {
+        Ok(inputs) => inputs,
+        Err(e) => {
+            suite.record("neighbour table", Err(e.to_string()));
+            return finish(plugin, suite);
+        }
+    };
+
+    let scenarios = [
+        (FIXTURE_ITEMS, BATCH_SIZE, false),
+        (FIXTURE_ITEMS, BATCH_SIZE, true),
+        (FIXTURE_ITEMS - 3, 10, false),
+    ];
+    let mut all_valid = true;
+    for (n_items, batch_size, drop_last) in scenarios {
+        let subset = truncated(&inputs, n_items);
+        let outcome = subset.and_then(|subset| {
+            let data = subset
+                .view(batch_size, 1, drop_last)
+                .map_err(|e| e.to_string())?;
+            let mut buffers = EpochBuffers::new(data.n_items());
+            for epoch in 1..=EPOCHS {
+                run_epoch(&sampler, &data, epoch, &mut buffers).map_err(|e| e.to_string())?;
+            }
+            Ok(format!(
+                "epochs 1-{EPOCHS}: ids in range, no duplicates, sizes and coverage right"
+            ))
+        });
+        all_valid &= suite.record(
+            format!(
+                "valid batches (N={n_items}, B={batch_size}{})",
+                if drop_last { ", drop_last" } else { "" }
+            ),
+            outcome,
+        );
+    }
+    if !all_valid {
+        return finish(plugin, suite);
+    }
+
+    let data = inputs
+        .view(BATCH_SIZE, 1, false)
+        .expect("the fixture passed the checks above");
+    let epochs_of = |sampler: &dyn Sampler,
+                     data: &SamplerData<'_>,
+                     epochs: &[u32]|
+     -> Vec<(Vec<Vec<u32>>, EpochNote)> {
+        let mut buffers = EpochBuffers::new(data.n_items());
+        epochs
+            .iter()
+            .map(|&epoch| {
+                let (sink, note) =
+                    run_epoch(sampler, data, epoch, &mut buffers).expect("validated above");
+                (sink.to_vecs(), note)
+            })
+            .collect()
+    };
+    let first_run = epochs_of(&sampler, &data, &[1, 2, 3]);
+    suite.record(
+        "deterministic (fresh instance, same seed)",
+        create()
+            .map(|again| epochs_of(&again, &data, &[1, 2, 3]))
+            .and_then(|second_run| {
+                if second_run == first_run {
+                    Ok("epochs 1-3 identical".into())
+                } else {
+                    Err("epochs 1-3 differ between two instances".into())
+                }
+            }),
+    );
+    let other_seed = inputs.view(BATCH_SIZE, 2, false).expect("validated above");
+    suite.record(
+        "seed changes batches",
+        if epochs_of(&sampler, &other_seed, &[1])[0].0 != first_run[0].0 {
+            Ok("seed 1 vs 2 differ".into())
+        } else {
+            Err("seeds 1 and 2 give identical batches".into())
+        },
+    );
+    suite.record(
+        "epoch changes batches",
+        if first_run[0].0 != first_run[1].0 {
+            Ok("epochs 1 vs 2 differ".into())
+        } else {
+            Err("epochs 1 and 2 give identical batches".into())
+        },
+    );
+    let (outcome, stages) = hardness(&sampler, &data);
+    suite.record("realised hard share", outcome);
+    suite.record("stages reported", Ok(stages));
+    finish(plugin, suite)
+}
+
+fn finish(plugin: &LoadedPlugin, suite: Suite) -> ConformanceReport {
+    ConformanceReport {
+        plugin_name: plugin.name.clone(),
+        plugin_path: plugin.path.display().to_string(),
+        rows: suite.rows,
+    }
+}
+
+/// The last `: `-separated clause of an error chain, for short table cells.
+fn last_clause(message: &str) -> &str {
+    message.rsplit(": ").next().unwrap_or(message)
+}
+
+/// The first `n_items` rows of the fixture with neighbours recomputed among them.
+fn truncated(inputs: &SamplerInputs, n_items: usize) -> Result<SamplerInputs, String> {
+    if n_items == inputs.n_items {
+        return Ok(inputs.clone());
+    }
+    let embeddings = inputs.embeddings[..n_items * inputs.dim].to_vec();
+    SamplerInputs::new(embeddings, inputs.dim, inputs.k).map_err(|e| e.to_string())
+}
+
+/// Checks the hard promise on every epoch whose note asks for hard batches, and summarises
+/// the realised share by position in the epoch (it decays as neighbours get used up).
+fn hardness(sampler: &dyn Sampler, data: &SamplerData<'_>) -> (Result<String, String>, String) {
+    let mut buffers = EpochBuffers::new(data.n_items());
+    let mut meter = HardnessMeter::new(data.n_items());
+    let mut stages: Vec<(String, u32, u32)> = Vec::new();
+    let mut asked = Vec::new();
+    let mut quarters = [(0.0f64, 0usize); 4];
+    let mut random_share = (0.0f64, 0usize);
+    for epoch in 1..=EPOCHS {
+        let (sink, note) = run_epoch(sampler, data, epoch, &mut buffers).expect("validated above");
+        match stages.last_mut() {
+            Some((stage, _, last)) if *stage == note.stage => *last = epoch,
+            _ => stages.push((note.stage.clone(), epoch, epoch)),
+        }
+        let n_batches = sink.n_batches();
+        if note.hard_ratio > 0.0 {
+            let wanted = hard_per_batch(data.batch_size(), note.hard_ratio);
+            let shortfalls = hard_shortfalls(&sink, data, wanted, note.hardness_k);
+            if let Some(first) = shortfalls.first() {
+                let outcome = Err(format!(
+                    "epoch {epoch} ({}): {} of {n_batches} batches lack the asked {wanted} pivot+neighbour items (first: batch {})",
+                    note.stage,
+                    shortfalls.len(),
+                    first + 1
+                ));
+                return (outcome, describe(&stages));
+            }
+            asked.push(note.hard_ratio);
+        }
+        for (index, batch) in sink.batches().enumerate() {
+            let k = if note.hard_ratio > 0.0 {
+                note.hardness_k
+            } else {
+                data.k()
+            };
+            let share = if k == 0 {
+                1.0 / batch.len() as f64
+            } else {
+                meter.hard_group(batch, data, k).size as f64 / batch.len() as f64
+            };
+            if note.hard_ratio > 0.0 {
+                let quarter = &mut quarters[index * 4 / n_batches];
+                quarter.0 += share;
+                quarter.1 += 1;
+            } else {
+                random_share.0 += share;
+                random_share.1 += 1;
+            }
+        }
+    }
+    let mean = |(sum, count): (f64, usize)| sum / count.max(1) as f64;
+    let mut detail = String::new();
+    if !asked.is_empty() {
+        let (low, high) = asked
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        let total = quarters
+            .iter()
+            .fold((0.0, 0), |acc, q| (acc.0 + q.0, acc.1 + q.1));
+        let asked_text = if low == high {
+            format!("{low:.2}")
+        } else {
+            format!("{low:.2}-{high:.2}")
+        };
+        detail.push_str(&format!(
+            "{} hard epochs: asked {asked_text}, realised {:.2} (by quarter of epoch: {})",
+            asked.len(),
+            mean(total),
+            quarters
+                .iter()
+                .map(|&q| format!("{:.2}", mean(q)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
+    }
+    if random_share.1 > 0 && data.k() > 0 {
+        if !detail.is_empty() {
+            detail.push_str("; ");
+        }
+        detail.push_str(&format!(
+            "{} random epochs: realised {:.2} (chance level)",
+            EPOCHS as usize - asked.len(),
+            mean(random_share)
+        ));
+    }
+    if detail.is_empty() {
+        detail = "no hard epochs reported, no neighbour table to measure against".into();
+    }
+    (Ok(detail), describe(&stages))
+}
+
+fn describe(stages: &[(String, u32, u32)]) -> String {
+    stages
+        .iter()
+        .map(|(stage, first, last)| {
+            if first == last {
+                format!("{stage}: epoch {first}")
+            } else {
+                format!("{stage}: epochs {first}-{last}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

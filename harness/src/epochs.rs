@@ -1,0 +1,48 @@
+//! Runs one epoch of any sampler and holds the result to the batch contract.
+
+use sampler_api::contract::{Violation, check_epoch};
+use sampler_api::{BatchSink, EpochBuffers, EpochNote, Sampler, SamplerData, SamplerError};
+use thiserror::Error;
+
+/// Why an epoch could not be used.
+#[derive(Debug, Error)]
+pub enum EpochError {
+    #[error("epoch {epoch}: {source}")]
+    Sampler { epoch: u32, source: SamplerError },
+    #[error("epoch {epoch}: batches break the contract: {source}")]
+    Contract { epoch: u32, source: Violation },
+    #[error("epoch {epoch}: the epoch note is invalid: {reason}")]
+    Note { epoch: u32, reason: String },
+}
+
+/// Asks `sampler` for `epoch`, then checks the batches (ids, duplicates, sizes, coverage) and
+/// the note: a plugin is untrusted input.
+pub fn run_epoch<'b>(
+    sampler: &dyn Sampler,
+    data: &SamplerData<'_>,
+    epoch: u32,
+    buffers: &'b mut EpochBuffers,
+) -> Result<(BatchSink<'b>, EpochNote), EpochError> {
+    let mut sink = buffers.sink();
+    let note = sampler
+        .epoch(data, epoch, &mut sink)
+        .map_err(|source| EpochError::Sampler { epoch, source })?;
+    check_epoch(&sink, data).map_err(|source| EpochError::Contract { epoch, source })?;
+    if !(0.0..=1.0).contains(&note.hard_ratio) {
+        return Err(EpochError::Note {
+            epoch,
+            reason: format!("hard_ratio {} is outside [0, 1]", note.hard_ratio),
+        });
+    }
+    if note.hardness_k > data.k() {
+        return Err(EpochError::Note {
+            epoch,
+            reason: format!(
+                "hardness_k {} exceeds the {} neighbours provided",
+                note.hardness_k,
+                data.k()
+            ),
+        });
+    }
+    Ok((sink, note))
+}

@@ -1,0 +1,14 @@
+//! The harness: loads sampler plugins, checks their batches against the contract, trains one
+//! fixed protocol per sampler and reports retrieval metrics.
+//!
+//! Data flows one way: dataset -> neighbour table -> sampler batches -> training -> evaluation
+//! -> CSV rows -> summary.
+
+pub mod cli;
+pub mod conformance;
+pub mod epochs;
+pub mod neighbours;
+pub mod plugin;
+pub mod sampler_set;
+pub mod selftest;
+pub mod table;

@@ -1,0 +1,155 @@
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{LoadedPlugin, PluginError};
+
+/// Environment variable with extra plugin folders, separated like `PATH`.
+pub const PLUGIN_PATH_ENV: &str = "SAMPLER_PLUGIN_PATH";
+
+/// Plugin libraries are recognised by name: `lib<anything>_sampler.so` (`.dylib` on macOS,
+/// `<anything>_sampler.dll` on Windows). Other libraries in a folder are never loaded.
+pub fn is_plugin_file_name(file_name: &str) -> bool {
+    let stem = file_name
+        .strip_prefix(std::env::consts::DLL_PREFIX)
+        .and_then(|rest| rest.strip_suffix(std::env::consts::DLL_SUFFIX));
+    stem.is_some_and(|stem| stem.ends_with("_sampler") && stem.len() > "_sampler".len())
+}
+
+/// The plugins found in the configured folders, by sampler name, plus the ones that failed.
+#[derive(Debug, Default)]
+pub struct PluginRegistry {
+    folders: Vec<PathBuf>,
+    by_name: BTreeMap<String, LoadedPlugin>,
+    failures: Vec<PluginError>,
+}
+
+impl PluginRegistry {
+    /// Scans `folders` in order (earlier folders win when two plugins share a name), then the
+    /// folders in `SAMPLER_PLUGIN_PATH`, then the folder of the running executable (the
+    /// workspace's build output, where cargo puts the built-in samplers).
+    pub fn discover(folders: &[PathBuf]) -> Self {
+        let mut registry = PluginRegistry::default();
+        for folder in search_folders(folders) {
+            registry.scan(&folder);
+        }
+        registry
+    }
+
+    fn scan(&mut self, folder: &Path) {
+        if self.folders.iter().any(|seen| seen == folder) {
+            return;
+        }
+        self.folders.push(folder.to_path_buf());
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| {
+                path.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(is_plugin_file_name)
+            })
+            .collect();
+        files.sort();
+        for file in files {
+            match LoadedPlugin::load(&file) {
+                Ok(plugin) => {
+                    self.by_name.entry(plugin.name.clone()).or_insert(plugin);
+                }
+                Err(error) => self.failures.push(error),
+            }
+        }
+    }
+
+    /// Finds a sampler by name, or loads it from a path (anything with a path separator or a
+    /// library suffix is a path).
+    pub fn resolve(&self, name_or_path: &str) -> Result<LoadedPlugin, ResolveError> {
+        let looks_like_path = name_or_path.contains(std::path::MAIN_SEPARATOR)
+            || name_or_path.contains('/')
+            || name_or_path.ends_with(std::env::consts::DLL_SUFFIX);
+        if looks_like_path {
+            return LoadedPlugin::load(Path::new(name_or_path)).map_err(ResolveError::Plugin);
+        }
+        if let Some(plugin) = self.by_name.get(name_or_path) {
+            return Ok(plugin.clone());
+        }
+        Err(ResolveError::Unknown {
+            name: name_or_path.to_string(),
+            known: self.by_name.keys().cloned().collect(),
+            folders: self.folders.clone(),
+        })
+    }
+
+    /// Plugins that loaded, sorted by name.
+    pub fn plugins(&self) -> impl Iterator<Item = &LoadedPlugin> {
+        self.by_name.values()
+    }
+
+    /// Libraries that looked like plugins but failed to load, with the reason.
+    pub fn failures(&self) -> &[PluginError] {
+        &self.failures
+    }
+
+    /// The folders searched, in order.
+    pub fn folders(&self) -> &[PathBuf] {
+        &self.folders
+    }
+}
+
+/// A sampler name that matched nothing, or a path that failed to load.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(
+        "no sampler named '{name}' (known: {}; searched: {}). Give a path to a plugin library, or add its folder with --plugin-dir",
+        if known.is_empty() { "none".to_string() } else { known.join(", ") },
+        folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    Unknown {
+        name: String,
+        known: Vec<String>,
+        folders: Vec<PathBuf>,
+    },
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+}
+
+fn search_folders(explicit: &[PathBuf]) -> Vec<PathBuf> {
+    let mut folders = explicit.to_vec();
+    if let Some(paths) = std::env::var_os(PLUGIN_PATH_ENV) {
+        folders.extend(std::env::split_paths(&paths).filter(|p| !p.as_os_str().is_empty()));
+    }
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+    {
+        // Test and bench executables live in target/<profile>/deps; plugins one level up.
+        if exe_dir.file_name().is_some_and(|name| name == "deps") {
+            folders.extend(exe_dir.parent().map(Path::to_path_buf));
+        }
+        folders.push(exe_dir);
+    }
+    folders
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_file_names_follow_the_convention() {
+        let lib = |stem: &str| {
+            format!(
+                "{}{stem}{}",
+                std::env::consts::DLL_PREFIX,
+                std::env::consts::DLL_SUFFIX
+            )
+        };
+        assert!(is_plugin_file_name(&lib("hard_sampler")));
+        assert!(is_plugin_file_name(&lib("my_team_sampler")));
+        assert!(!is_plugin_file_name(&lib("_sampler")));
+        assert!(!is_plugin_file_name(&lib("faulty_plugin")));
+        assert!(!is_plugin_file_name("hard_sampler.rlib"));
+    }
+}

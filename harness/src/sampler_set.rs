@@ -1,0 +1,155 @@
+//! Turns the command line's sampler list and `--set` overrides into configured samplers, and
+//! owns the inputs they share (embeddings and the neighbour table).
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, Result, bail};
+use sampler_api::{Sampler, SamplerData};
+use serde_json::{Map, Value};
+
+use crate::plugin::{ForeignSampler, LoadedPlugin, PluginRegistry};
+
+/// One sampler of a comparison: its label, its plugin and its configuration.
+#[derive(Debug)]
+pub struct ConfiguredSampler {
+    /// Unique name in this run (the plugin name, or `label` from `label=plugin`).
+    pub label: String,
+    pub config_json: String,
+    pub sampler: ForeignSampler,
+}
+
+impl ConfiguredSampler {
+    /// The plugin behind this sampler.
+    pub fn plugin(&self) -> &LoadedPlugin {
+        self.sampler.plugin()
+    }
+}
+
+/// Parses `--set LABEL.KEY=VALUE` items; VALUE is JSON when it parses as JSON, else a string.
+pub fn parse_overrides(items: &[String]) -> Result<BTreeMap<String, Map<String, Value>>> {
+    let mut overrides: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    for item in items {
+        let (target, value) = item
+            .split_once('=')
+            .with_context(|| format!("--set {item}: expected SAMPLER.KEY=VALUE"))?;
+        let (label, key) = target
+            .split_once('.')
+            .filter(|(label, key)| !label.is_empty() && !key.is_empty())
+            .with_context(|| format!("--set {item}: expected SAMPLER.KEY=VALUE"))?;
+        let value =
+            serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+        overrides
+            .entry(label.to_string())
+            .or_default()
+            .insert(key.to_string(), value);
+    }
+    Ok(overrides)
+}
+
+/// Resolves `specs` (`name`, `path/to/lib.so` or `label=name-or-path`) and creates each sampler
+/// with its overrides. Every override must name a sampler of the list.
+pub fn configure(
+    registry: &PluginRegistry,
+    specs: &[String],
+    overrides: &BTreeMap<String, Map<String, Value>>,
+) -> Result<Vec<ConfiguredSampler>> {
+    let mut samplers: Vec<ConfiguredSampler> = Vec::new();
+    for spec in specs {
+        let (label, target) = match spec.split_once('=') {
+            Some((label, target)) => (Some(label.to_string()), target),
+            None => (None, spec.as_str()),
+        };
+        let plugin = registry
+            .resolve(target)
+            .with_context(|| format!("sampler '{spec}'"))?;
+        let label = label.unwrap_or_else(|| plugin.name.clone());
+        if samplers.iter().any(|s| s.label == label) {
+            bail!(
+                "sampler '{label}' is listed twice; give the second one a label, e.g. {label}2={target}"
+            );
+        }
+        let config_json =
+            Value::Object(overrides.get(&label).cloned().unwrap_or_default()).to_string();
+        let sampler = ForeignSampler::new(&plugin, &config_json)
+            .with_context(|| format!("sampler '{label}' with configuration {config_json}"))?;
+        samplers.push(ConfiguredSampler {
+            label,
+            config_json,
+            sampler,
+        });
+    }
+    if let Some(unknown) = overrides
+        .keys()
+        .find(|label| !samplers.iter().any(|s| &&s.label == label))
+    {
+        bail!(
+            "--set names sampler '{unknown}', which is not in the list ({})",
+            samplers
+                .iter()
+                .map(|s| s.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(samplers)
+}
+
+/// The inputs every sampler of a run shares: embeddings and one neighbour table whose width is
+/// the largest any sampler asks for.
+#[derive(Debug, Clone)]
+pub struct SamplerInputs {
+    pub n_items: usize,
+    pub dim: usize,
+    pub embeddings: Vec<f32>,
+    pub k: usize,
+    pub neighbours: Vec<u32>,
+}
+
+impl SamplerInputs {
+    /// Computes the neighbour table for the samplers' largest need.
+    pub fn for_samplers<'a>(
+        embeddings: Vec<f32>,
+        dim: usize,
+        samplers: impl IntoIterator<Item = (&'a str, &'a dyn Sampler)>,
+    ) -> Result<Self> {
+        let n_items = embeddings.len() / dim.max(1);
+        let mut k = 0;
+        for (label, sampler) in samplers {
+            let needed = sampler.neighbours_needed();
+            if needed >= n_items {
+                bail!(
+                    "sampler '{label}' needs {needed} neighbours per item, but the dataset has only {n_items} items (k must be smaller): lower its hardness_k"
+                );
+            }
+            k = k.max(needed);
+        }
+        Self::new(embeddings, dim, k)
+    }
+
+    /// Computes a neighbour table of width `k`.
+    pub fn new(embeddings: Vec<f32>, dim: usize, k: usize) -> Result<Self> {
+        let n_items = embeddings.len() / dim.max(1);
+        let neighbours = crate::neighbours::neighbour_table(&embeddings, dim, k)?;
+        Ok(SamplerInputs {
+            n_items,
+            dim,
+            embeddings,
+            k,
+            neighbours,
+        })
+    }
+
+    /// A checked view for one run's batch size, seed and drop_last.
+    pub fn view(&self, batch_size: usize, seed: u64, drop_last: bool) -> Result<SamplerData<'_>> {
+        Ok(SamplerData::new(
+            self.n_items,
+            batch_size,
+            seed,
+            drop_last,
+            &self.embeddings,
+            self.dim,
+            &self.neighbours,
+            self.k,
+        )?)
+    }
+}

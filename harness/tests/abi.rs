@@ -1,0 +1,203 @@
+//! Loading through the ABI: refusals, untrusted output, and interchangeable samplers.
+
+use harness::epochs::run_epoch;
+use harness::plugin::{ForeignSampler, LoadedPlugin, PluginError, PluginRegistry};
+use sampler_api::{EpochBuffers, Sampler, SamplerPlugin};
+
+use crate::support::{library, run};
+
+fn refusal(fault: &str) -> String {
+    // The fixture reads its fault from the environment, so each case runs in its own process.
+    let path = library("abi_mismatch_plugin");
+    let output = crate::support::harness()
+        .env("ABI_MISMATCH_FAULT", fault)
+        .args(["check", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "fault {fault} must be refused"
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn wrong_headers_are_refused_with_file_and_versions() {
+    let major = refusal("major");
+    assert!(
+        major.contains("libabi_mismatch_plugin")
+            && major.contains("plugin ABI 2.0")
+            && major.contains("harness's ABI 1.0"),
+        "{major}"
+    );
+    let minor = refusal("minor");
+    assert!(
+        minor.contains("plugin ABI 1.1") && minor.contains("newer than the harness"),
+        "{minor}"
+    );
+    let magic = refusal("magic");
+    assert!(
+        magic.contains("not a sampler plugin of this harness"),
+        "{magic}"
+    );
+    let size = refusal("size");
+    assert!(
+        size.contains("descriptor of") && size.contains("ABI 1.0 descriptors have"),
+        "{size}"
+    );
+    let null = refusal("null");
+    assert!(null.contains("returned no descriptor"), "{null}");
+}
+
+#[test]
+fn a_library_without_the_entry_symbol_is_not_a_plugin() {
+    // The harness binary's folder holds other shared libraries of the build; any non-plugin
+    // library works. The test plugin crate's rlib-less cdylib exports the symbol, so use libc.
+    let error =
+        LoadedPlugin::load(std::path::Path::new("/definitely/not/here_sampler.so")).unwrap_err();
+    assert!(matches!(error, PluginError::Missing { .. }), "{error}");
+    let libc = [
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/usr/lib/x86_64-linux-gnu/libc.so.6",
+        "/lib64/libc.so.6",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists());
+    if let Some(libc) = libc {
+        let error = LoadedPlugin::load(std::path::Path::new(libc)).unwrap_err();
+        assert!(
+            error.to_string().contains("not a sampler plugin"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn panics_become_errors_and_the_harness_survives() {
+    let plugin = LoadedPlugin::load(&library("faulty_plugin")).unwrap();
+    let error = ForeignSampler::new(&plugin, r#"{"fault":"panic_on_create"}"#).unwrap_err();
+    assert!(
+        error.to_string().contains("sampler 'faulty'")
+            && error
+                .to_string()
+                .contains("panicked: deliberate panic in create"),
+        "{error}"
+    );
+
+    let sampler = ForeignSampler::new(&plugin, r#"{"fault":"panic_on_epoch"}"#).unwrap();
+    let fixture = fixtures::clustered_embeddings(50, 5, 8, 0.5, 1);
+    let data =
+        sampler_api::SamplerData::new(50, 10, 1, false, &fixture.embeddings, 8, &[], 0).unwrap();
+    let mut buffers = EpochBuffers::new(50);
+    let error = run_epoch(&sampler, &data, 1, &mut buffers).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("panicked: deliberate panic in epoch"),
+        "{error}"
+    );
+    // The same process keeps working with a healthy instance of the same library.
+    let healthy = ForeignSampler::new(&plugin, "{}").unwrap();
+    assert!(run_epoch(&healthy, &data, 1, &mut buffers).is_ok());
+}
+
+#[test]
+fn bad_batches_are_caught_by_the_host() {
+    let plugin = LoadedPlugin::load(&library("faulty_plugin")).unwrap();
+    let fixture = fixtures::clustered_embeddings(50, 5, 8, 0.5, 1);
+    let data =
+        sampler_api::SamplerData::new(50, 10, 1, false, &fixture.embeddings, 8, &[], 0).unwrap();
+    let mut buffers = EpochBuffers::new(50);
+    let cases = [
+        ("out_of_range", "holds item 57, beyond the 50 items"),
+        (
+            "duplicate",
+            "item 0 appears in batch 1 and again in batch 1",
+        ),
+        ("drop_item", "1 items are in no batch (first: item 49)"),
+        ("malformed", "malformed epoch note"),
+    ];
+    for (fault, expected) in cases {
+        let sampler = ForeignSampler::new(&plugin, &format!(r#"{{"fault":"{fault}"}}"#)).unwrap();
+        let error = run_epoch(&sampler, &data, 1, &mut buffers)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains(expected), "{fault}: {error}");
+    }
+}
+
+#[test]
+fn configuration_errors_name_the_plugin_and_key() {
+    let registry = PluginRegistry::discover(&[]);
+    let hard = registry.resolve("hard").unwrap();
+    let error = ForeignSampler::new(&hard, r#"{"hard_ration":0.5}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("sampler 'hard'") && error.contains("hard_ration"),
+        "{error}"
+    );
+    for bad in ["-0.1", "1.5"] {
+        let error = ForeignSampler::new(&hard, &format!(r#"{{"hard_ratio":{bad}}}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("hard_ratio"), "{error}");
+    }
+    let error = ForeignSampler::new(&hard, "not json")
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("invalid configuration"), "{error}");
+}
+
+#[test]
+fn loaded_and_in_process_samplers_give_identical_batches() {
+    let registry = PluginRegistry::discover(&[]);
+    let fixture = fixtures::clustered_embeddings(300, 5, 16, 0.5, 3);
+    let neighbours = fixtures::exact_neighbours(&fixture.embeddings, 16, 20);
+    let data =
+        sampler_api::SamplerData::new(300, 32, 9, false, &fixture.embeddings, 16, &neighbours, 20)
+            .unwrap();
+    let config = r#"{"hard_ratio":0.5,"hardness_k":20}"#;
+    let loaded = ForeignSampler::new(&registry.resolve("hard").unwrap(), config).unwrap();
+    let in_process = hard_sampler::HardSampler::from_config(config).unwrap();
+    let mut buffers = EpochBuffers::new(300);
+    for epoch in 1..=3 {
+        let (sink, note) = run_epoch(&loaded, &data, epoch, &mut buffers).unwrap();
+        let loaded_batches = sink.to_vecs();
+        let (sink, in_process_note) =
+            run_epoch(&in_process as &dyn Sampler, &data, epoch, &mut buffers).unwrap();
+        assert_eq!(loaded_batches, sink.to_vecs(), "epoch {epoch}");
+        assert_eq!(note, in_process_note);
+    }
+}
+
+#[test]
+fn a_broken_library_does_not_hide_the_others() {
+    let folder = tempfile::tempdir().unwrap();
+    let broken = folder.path().join(format!(
+        "{}broken_sampler{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    std::fs::copy(library("abi_mismatch_plugin"), &broken).unwrap();
+    let (code, stdout, _) = run(&["list", "--plugin-dir", folder.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("not loaded:") && stdout.contains("broken_sampler"),
+        "{stdout}"
+    );
+    for name in ["random", "hard", "curriculum", "progressive"] {
+        assert!(
+            stdout.lines().any(|line| line.starts_with(name)),
+            "{name} missing:\n{stdout}"
+        );
+    }
+    let (code, stdout, _) = run(&[
+        "check",
+        "hard",
+        "--plugin-dir",
+        folder.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+}

@@ -1,0 +1,5 @@
+//! Integration tests: the real plugins and the real binary, loaded and run as a user would.
+
+mod abi;
+mod commands;
+mod support;

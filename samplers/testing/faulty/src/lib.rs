@@ -1,0 +1,94 @@
+//! A deliberately broken sampler for the harness's tests. Its file name does not follow the
+//! `*_sampler` convention, so plugin discovery never picks it up: tests load it by path.
+//!
+//! Configuration `{"fault": "..."}` chooses the misbehaviour; without one it shuffles nothing
+//! and returns items in order, which is a valid (if useless) sampler.
+
+use sampler_api::{
+    BatchSink, EpochNote, Parameter, Sampler, SamplerData, SamplerError, SamplerPlugin,
+    export_sampler, parse_config,
+};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Fault {
+    #[default]
+    None,
+    PanicOnCreate,
+    PanicOnEpoch,
+    OutOfRange,
+    Duplicate,
+    DropItem,
+    Malformed,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct Config {
+    fault: Fault,
+}
+
+/// Puts items in index order and then breaks the result as configured.
+pub struct FaultySampler {
+    fault: Fault,
+}
+
+impl Sampler for FaultySampler {
+    fn neighbours_needed(&self) -> usize {
+        0
+    }
+
+    fn epoch(
+        &self,
+        data: &SamplerData<'_>,
+        _epoch: u32,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<EpochNote, SamplerError> {
+        let n = data.n_items() as u32;
+        let mut items: Vec<u32> = (0..n).collect();
+        match self.fault {
+            Fault::PanicOnEpoch => panic!("deliberate panic in epoch"),
+            Fault::OutOfRange => items[0] = n + 7,
+            Fault::Duplicate => items[1] = items[0],
+            Fault::DropItem => {
+                items.pop();
+            }
+            Fault::Malformed => return Ok(EpochNote::hard("malformed", f64::NAN, 0)),
+            Fault::None | Fault::PanicOnCreate => {}
+        }
+        for batch in items.chunks(data.batch_size()) {
+            if data.drop_last() && batch.len() < data.batch_size() {
+                break;
+            }
+            sink.push_batch(batch)?;
+        }
+        Ok(EpochNote::random())
+    }
+}
+
+impl SamplerPlugin for FaultySampler {
+    const NAME: &'static str = "faulty";
+    const VERSION: &'static str = "0.0.1";
+    const DESCRIPTION: &'static str = "test fixture that misbehaves on request";
+
+    fn parameters() -> Vec<Parameter> {
+        vec![Parameter::new(
+            "fault",
+            "none",
+            "which misbehaviour to show",
+        )]
+    }
+
+    fn from_config(json: &str) -> Result<Self, SamplerError> {
+        let config: Config = parse_config(json)?;
+        if config.fault == Fault::PanicOnCreate {
+            panic!("deliberate panic in create");
+        }
+        Ok(FaultySampler {
+            fault: config.fault,
+        })
+    }
+}
+
+export_sampler!(FaultySampler);
