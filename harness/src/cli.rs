@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+use crate::compare::plan::CompareArgs;
 use crate::plugin::PluginRegistry;
 use crate::table::TextTable;
 use crate::{conformance, selftest};
@@ -35,6 +36,8 @@ pub enum Command {
         #[arg(long, default_value = "{}", value_name = "JSON")]
         config: String,
     },
+    /// Train and evaluate every sampler under one fixed protocol and report retrieval metrics.
+    Compare(CompareArgs),
     /// The guide's quick test: hard batches must show a dominant cluster, random ones must not.
     Selftest {
         /// Seed of the fixture and of the batches.
@@ -56,6 +59,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let report = conformance::run(&plugin, &config);
             print!("{}", report.render());
             Ok(verdict(report.passed()))
+        }
+        Command::Compare(args) => {
+            let plan = args.plan()?;
+            let outcome = crate::compare::run(&plan, &registry)?;
+            print!("{}", outcome.table);
+            println!("reports: {}", plan.out.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Selftest { seed } => {
             let report = selftest::run(&registry, seed)?;

@@ -5,10 +5,13 @@
 //! -> CSV rows -> summary.
 
 pub mod cli;
+pub mod compare;
 pub mod conformance;
+pub mod dataset;
 pub mod epochs;
 pub mod neighbours;
 pub mod plugin;
+pub mod report;
 pub mod sampler_set;
 pub mod selftest;
 pub mod table;

@@ -2,4 +2,5 @@
 
 mod abi;
 mod commands;
+mod compare;
 mod support;

@@ -29,5 +29,39 @@ impl Parameter {
 /// error that lists the accepted keys.
 pub fn parse_config<T: DeserializeOwned>(json: &str) -> Result<T, SamplerError> {
     let json = if json.trim().is_empty() { "{}" } else { json };
-    serde_json::from_str(json).map_err(|e| SamplerError::Config(e.to_string()))
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| SamplerError::Config(e.to_string()))?;
+    // Serde would also accept an array as a struct by position; configurations are objects.
+    if !value.is_object() {
+        return Err(SamplerError::Config(format!(
+            "expected a JSON object, got {value}"
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| SamplerError::Config(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize, PartialEq, Default)]
+    #[serde(default, deny_unknown_fields)]
+    struct Config {
+        ratio: f64,
+    }
+
+    #[test]
+    fn only_objects_with_known_keys_parse() {
+        assert_eq!(parse_config::<Config>("").unwrap(), Config::default());
+        assert_eq!(
+            parse_config::<Config>(r#"{"ratio":0.5}"#).unwrap().ratio,
+            0.5
+        );
+        let array = parse_config::<Config>("[0.5]").unwrap_err().to_string();
+        assert!(array.contains("expected a JSON object"), "{array}");
+        let unknown = parse_config::<Config>(r#"{"ratoi":0.5}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(unknown.contains("unknown field `ratoi`"), "{unknown}");
+    }
 }

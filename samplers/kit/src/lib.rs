@@ -1,1 +1,18 @@
-//! placeholder
+//! Batch composition shared by the built-in samplers, so that every plugin that shuffles or mines
+//! hard batches does it the same way: [`shuffled_epoch`] for random batches and
+//! [`HardBatching`] for semantics-aware ones.
+//!
+//! Every function here is a pure function of (seed, epoch, settings, data): randomness comes
+//! from [`sampler_api::rng::Rng`] streams named by the epoch and a purpose tag. The `testing`
+//! feature adds the `testing` module, helpers shared by the samplers' property tests.
+
+#![forbid(unsafe_code)]
+
+mod hard;
+mod pool;
+mod shuffle;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use hard::HardBatching;
+pub use shuffle::shuffled_epoch;

@@ -1,0 +1,87 @@
+//! The files of a comparison, created before training starts and rewritten atomically after
+//! every finished run, so an interrupted comparison keeps what it finished.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use super::records::{RunContext, RunRecord, epoch_rows, run_row, training_log};
+use super::summary::{SamplerSummary, summary_header, summary_rows};
+use crate::report::csv_file::{CsvTable, write_atomically};
+
+/// `runs.csv`, `epochs.csv`, `summary.csv` and one `training_logs.json` per run.
+#[derive(Debug)]
+pub struct Outputs {
+    folder: PathBuf,
+    runs: Option<CsvTable>,
+    epochs: Option<CsvTable>,
+    summary: CsvTable,
+}
+
+impl Outputs {
+    /// Creates the folder (it must be new or empty: earlier results are never overwritten) and
+    /// the summary file; the other tables get their header with the first run.
+    pub fn create(folder: &Path) -> Result<Self> {
+        if folder.exists() {
+            let mut entries =
+                std::fs::read_dir(folder).with_context(|| format!("--out {}", folder.display()))?;
+            if entries.next().is_some() {
+                bail!(
+                    "--out {}: the folder is not empty; choose a new one so earlier results stay intact",
+                    folder.display()
+                );
+            }
+        }
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("--out {}: cannot create the folder", folder.display()))?;
+        let summary = CsvTable::create(folder.join("summary.csv"), summary_header())
+            .with_context(|| format!("--out {}", folder.display()))?;
+        Ok(Outputs {
+            folder: folder.to_path_buf(),
+            runs: None,
+            epochs: None,
+            summary,
+        })
+    }
+
+    /// Adds a finished run to `runs.csv` and `epochs.csv` and writes its training log.
+    pub fn record_run(&mut self, run: &RunRecord, context: &RunContext) -> Result<()> {
+        let run_folder = self
+            .folder
+            .join(format!("{}-seed{}", run.sampler.label, run.seed));
+        std::fs::create_dir_all(&run_folder)
+            .with_context(|| format!("creating {}", run_folder.display()))?;
+        let log = serde_json::to_vec_pretty(&training_log(run, context))?;
+        write_atomically(&run_folder.join("training_logs.json"), &log)?;
+        append(
+            &mut self.runs,
+            self.folder.join("runs.csv"),
+            vec![run_row(run, context)],
+        )?;
+        append(
+            &mut self.epochs,
+            self.folder.join("epochs.csv"),
+            epoch_rows(run),
+        )
+    }
+
+    /// Writes `summary.csv`.
+    pub fn write_summary(&mut self, summaries: &[SamplerSummary]) -> Result<()> {
+        self.summary.append(summary_rows(summaries))
+    }
+}
+
+fn append(
+    table: &mut Option<CsvTable>,
+    path: PathBuf,
+    rows: Vec<crate::report::csv_file::Row>,
+) -> Result<()> {
+    if table.is_none() {
+        let header = rows
+            .first()
+            .map(|row| row.iter().map(|(name, _)| name.clone()).collect())
+            .unwrap_or_default();
+        *table = Some(CsvTable::create(path, header)?);
+    }
+    table.as_mut().expect("created above").append(rows)
+}

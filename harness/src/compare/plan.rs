@@ -1,0 +1,198 @@
+//! `harness compare` flags, validated once into a plan with messages that name the flag.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use models::{LinearTemperature, ProtocolConfig};
+
+use crate::dataset::DatasetChoice;
+
+/// Flags of `harness compare`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareArgs {
+    /// Samplers to compare, comma-separated; the first is the baseline. Each is a plugin name,
+    /// a path to a plugin library, or LABEL=NAME-OR-PATH to run one plugin under two configurations.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "LIST")]
+    pub samplers: Vec<String>,
+    /// Run seeds 1..=N (each seed fixes the initial weights and the batches).
+    #[arg(
+        long,
+        default_value_t = 3,
+        conflicts_with = "seed_list",
+        value_name = "N"
+    )]
+    pub seeds: u64,
+    /// Explicit seeds, comma-separated (instead of --seeds).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub seed_list: Vec<u64>,
+    /// Training epochs.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: u32,
+    /// Pairs per batch.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// AdamW learning rate.
+    #[arg(long, default_value_t = 3e-4)]
+    pub lr: f64,
+    /// AdamW weight decay.
+    #[arg(long, default_value_t = 1e-4)]
+    pub weight_decay: f64,
+    /// InfoNCE temperature (the end point of --temp-schedule).
+    #[arg(long, default_value_t = 0.07)]
+    pub temp: f64,
+    /// Anneal the temperature linearly from 0.1 to --temp over the epochs (the reference's option).
+    #[arg(long)]
+    pub temp_schedule: bool,
+    /// Largest gradient norm before each step.
+    #[arg(long, default_value_t = 1.0)]
+    pub grad_clip: f64,
+    /// Sampler setting, e.g. --set hard.hard_ratio=0.7 (repeatable; VALUE is JSON or text).
+    #[arg(long = "set", value_name = "SAMPLER.KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// Dataset to train and evaluate on.
+    #[arg(long, value_enum, default_value_t = DatasetChoice::Synthetic)]
+    pub dataset: DatasetChoice,
+    /// Leave out each epoch's short last batch (for every sampler).
+    #[arg(long)]
+    pub drop_last: bool,
+    /// Where tensors live: cpu, cuda or cuda:N.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// libtorch threads (fixed, so CPU results are reproducible).
+    #[arg(long, default_value_t = 2)]
+    pub threads: usize,
+    /// Output folder (must be new or empty); default: a new folder under ./runs.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print only the final table.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// A validated comparison.
+#[derive(Debug, Clone)]
+pub struct ComparePlan {
+    pub samplers: Vec<String>,
+    pub sets: Vec<String>,
+    pub seeds: Vec<u64>,
+    pub protocol: ProtocolConfig,
+    pub dataset: DatasetChoice,
+    pub drop_last: bool,
+    pub out: PathBuf,
+    pub quiet: bool,
+}
+
+impl CompareArgs {
+    /// Checks every flag, naming the first bad one.
+    pub fn plan(&self) -> Result<ComparePlan> {
+        if self.samplers.iter().any(|s| s.trim().is_empty()) {
+            bail!("--samplers: empty entry in {:?}", self.samplers.join(","));
+        }
+        let seeds: Vec<u64> = if self.seed_list.is_empty() {
+            if self.seeds == 0 {
+                bail!("--seeds must be at least 1");
+            }
+            (1..=self.seeds).collect()
+        } else {
+            self.seed_list.clone()
+        };
+        if let Some(seed) = seeds
+            .iter()
+            .enumerate()
+            .find_map(|(i, s)| seeds[..i].contains(s).then_some(s))
+        {
+            bail!("--seed-list: seed {seed} is listed twice");
+        }
+        let device = parse_device(&self.device)?;
+        let protocol = ProtocolConfig {
+            epochs: self.epochs,
+            batch_size: self.batch_size,
+            learning_rate: self.lr,
+            weight_decay: self.weight_decay,
+            grad_clip_norm: self.grad_clip,
+            temperature: self.temp,
+            temperature_schedule: self.temp_schedule.then_some(LinearTemperature {
+                start: 0.1,
+                end: self.temp,
+            }),
+            threads: self.threads,
+            device,
+            ..ProtocolConfig::default()
+        };
+        protocol
+            .validate()
+            .map_err(|e| anyhow::anyhow!("{}", flag_named(&e.to_string())))?;
+        let out = match &self.out {
+            Some(out) => out.clone(),
+            None => default_out_dir(&self.samplers),
+        };
+        Ok(ComparePlan {
+            samplers: self.samplers.clone(),
+            sets: self.sets.clone(),
+            seeds,
+            protocol,
+            dataset: self.dataset,
+            drop_last: self.drop_last,
+            out,
+            quiet: self.quiet,
+        })
+    }
+}
+
+/// Rewrites the protocol's field names as the flags that set them.
+fn flag_named(message: &str) -> String {
+    [
+        ("`learning_rate`", "--lr"),
+        ("`weight_decay`", "--weight-decay"),
+        ("`temperature`", "--temp"),
+        ("`temperature_schedule`", "--temp-schedule"),
+        ("`grad_clip_norm`", "--grad-clip"),
+        ("`batch_size`", "--batch-size"),
+        ("`epochs`", "--epochs"),
+        ("`threads`", "--threads"),
+    ]
+    .iter()
+    .fold(message.to_string(), |text, (field, flag)| {
+        text.replace(field, flag)
+    })
+}
+
+fn parse_device(text: &str) -> Result<tch::Device> {
+    match text {
+        "cpu" => Ok(tch::Device::Cpu),
+        "cuda" => Ok(tch::Device::Cuda(0)),
+        other => other
+            .strip_prefix("cuda:")
+            .and_then(|index| index.parse().ok())
+            .map(tch::Device::Cuda)
+            .with_context(|| format!("--device {other}: expected cpu, cuda or cuda:N")),
+    }
+}
+
+/// `runs/<unix seconds>-<samplers>`: new for every invocation, sorted by time.
+fn default_out_dir(samplers: &[String]) -> PathBuf {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let names: Vec<String> = samplers
+        .iter()
+        .map(|s| s.split_once('=').map_or(s.as_str(), |(label, _)| label))
+        .map(|s| {
+            Path::new(s)
+                .file_stem()
+                .and_then(|f| f.to_str())
+                .unwrap_or(s)
+                .to_string()
+        })
+        .collect();
+    PathBuf::from("runs").join(format!("{seconds}-{}", names.join("-")))
+}
+
+/// The device as reports name it.
+pub fn device_name(device: tch::Device) -> String {
+    match device {
+        tch::Device::Cuda(index) => format!("cuda:{index}"),
+        _ => "cpu".to_string(),
+    }
+}

@@ -1,0 +1,153 @@
+//! `harness compare` end to end on a small configuration of the synthetic task.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use harness::compare::records::TIMING_COLUMNS;
+
+use crate::support::run;
+
+/// Runs a short comparison into `out` and returns the exit code and stderr.
+fn compare(out: &Path, extra: &[&str]) -> (i32, String) {
+    let mut args = vec![
+        "compare",
+        "--samplers",
+        "random,curriculum",
+        "--set",
+        "curriculum.curriculum_epoch=1",
+        "--seeds",
+        "2",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (code, _, stderr) = run(&args);
+    (code, stderr)
+}
+
+/// A CSV file as header + rows, with timing columns removed.
+fn without_timings(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&i| !TIMING_COLUMNS.contains(&header[i].as_str()))
+        .collect();
+    let rows = reader
+        .records()
+        .map(|record| {
+            let record = record.unwrap();
+            keep.iter().map(|&i| record[i].to_string()).collect()
+        })
+        .collect();
+    (keep.iter().map(|&i| header[i].clone()).collect(), rows)
+}
+
+#[test]
+fn the_same_command_gives_the_same_reports_apart_from_timings() {
+    let folder = tempfile::tempdir().unwrap();
+    let (first, second) = (folder.path().join("first"), folder.path().join("second"));
+    assert_eq!(compare(&first, &[]).0, 0);
+    assert_eq!(compare(&second, &[]).0, 0);
+    for file in ["runs.csv", "epochs.csv", "summary.csv"] {
+        let (a, b) = (
+            without_timings(&first.join(file)),
+            without_timings(&second.join(file)),
+        );
+        assert!(!a.1.is_empty(), "{file} has rows");
+        assert_eq!(a, b, "{file} differs between identical runs");
+    }
+    let log = std::fs::read_to_string(first.join("random-seed2/training_logs.json")).unwrap();
+    let log: serde_json::Value = serde_json::from_str(&log).unwrap();
+    assert_eq!(log["config"]["seed"], 2);
+    assert_eq!(log["epochs"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn reports_have_the_documented_columns_and_record_the_switch() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("run");
+    assert_eq!(compare(&out, &[]).0, 0);
+    let headers: BTreeMap<&str, String> = ["runs.csv", "epochs.csv", "summary.csv"]
+        .into_iter()
+        .map(|file| {
+            let text = std::fs::read_to_string(out.join(file)).unwrap();
+            (file, text.lines().next().unwrap().replace(',', "\n"))
+        })
+        .collect();
+    insta::assert_snapshot!("runs_csv_header", headers["runs.csv"]);
+    insta::assert_snapshot!("epochs_csv_header", headers["epochs.csv"]);
+    insta::assert_snapshot!("summary_csv_header", headers["summary.csv"]);
+
+    let (header, rows) = without_timings(&out.join("epochs.csv"));
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let stages: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .filter(|row| row[column("seed")] == "1")
+        .map(|row| {
+            (
+                row[column("sampler")].as_str(),
+                row[column("epoch")].as_str(),
+                row[column("stage")].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("random", "1", "random"),
+            ("random", "2", "random"),
+            ("curriculum", "1", "random (warm-up)"),
+            ("curriculum", "2", "hard")
+        ]
+    );
+}
+
+#[test]
+fn a_bad_output_folder_fails_before_training_and_keeps_existing_files() {
+    let folder = tempfile::tempdir().unwrap();
+    let precious = folder.path().join("precious.csv");
+    std::fs::write(&precious, "keep me").unwrap();
+    let started = std::time::Instant::now();
+    let (code, stderr) = compare(folder.path(), &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("not empty"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&precious).unwrap(), "keep me");
+    let (code, stderr) = compare(&precious.join("sub"), &[]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--out"), "{stderr}");
+    // Both refusals come before any training (training this configuration takes seconds).
+    assert!(started.elapsed().as_secs() < 30);
+}
+
+#[test]
+fn bad_flags_and_settings_are_named() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("x");
+    let cases: [(&[&str], &str); 5] = [
+        (&["--temp", "0"], "--temp"),
+        (&["--batch-size", "1"], "--batch-size"),
+        (
+            &["--set", "hard.hard_ratio=2"],
+            "names sampler 'hard', which is not in the list",
+        ),
+        (&["--set", "curriculum.hard_ratio=2"], "hard_ratio"),
+        (&["--device", "tpu"], "--device tpu"),
+    ];
+    for (extra, expected) in cases {
+        let (code, stderr) = compare(&out, extra);
+        assert_eq!(code, 2, "{extra:?}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+    }
+    let (code, _, stderr) = run(&[
+        "compare",
+        "--samplers",
+        "random,random",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("listed twice"), "{stderr}");
+}

@@ -1,0 +1,72 @@
+use curriculum_sampler::{CurriculumConfig, CurriculumSampler};
+use proptest::prelude::*;
+use sampler_api::{EpochNote, Sampler};
+use sampler_kit::testing::{
+    Dataset, DatasetSpec, assert_config_rejected, assert_parameters_accepted, check_sampler_epoch,
+    checked_epoch, dataset_specs, hard_batchings,
+};
+use sampler_kit::{HardBatching, shuffled_epoch};
+
+fn cases() -> impl Strategy<Value = (DatasetSpec, CurriculumConfig)> {
+    dataset_specs(1).prop_flat_map(|spec| {
+        let max_k = spec.k;
+        (Just(spec), 0..=6u32, hard_batchings(max_k)).prop_map(
+            |(spec, curriculum_epoch, batching)| {
+                let config = CurriculumConfig {
+                    curriculum_epoch,
+                    hard_ratio: batching.hard_ratio,
+                    hardness_k: batching.hardness_k,
+                };
+                (spec, config)
+            },
+        )
+    })
+}
+
+proptest! {
+    /// Warm-up epochs are exactly the random sampler's (the kit's shuffle), later ones exactly
+    /// the hard sampler's (the kit's hard batching), and the note says which.
+    #[test]
+    fn warm_up_is_random_then_batches_are_hard(
+        (spec, config) in cases(),
+        epoch in 1..=10u32,
+    ) {
+        let new_sampler = || CurriculumSampler::new(config.clone()).expect("a valid configuration");
+        prop_assert_eq!(new_sampler().neighbours_needed(), config.hardness_k);
+        let dataset = Dataset::new(spec);
+        let run = check_sampler_epoch(new_sampler, &dataset, epoch)?;
+
+        let data = dataset.data();
+        let expected = if epoch <= config.curriculum_epoch {
+            let note = EpochNote { stage: "random (warm-up)".into(), ..EpochNote::random() };
+            checked_epoch(&data, |sink| shuffled_epoch(&data, epoch, sink).map(|()| note))?
+        } else {
+            let batching = HardBatching {
+                hard_ratio: config.hard_ratio,
+                hardness_k: config.hardness_k,
+            };
+            let note = EpochNote::hard("hard", config.hard_ratio, config.hardness_k);
+            checked_epoch(&data, |sink| batching.fill_epoch(&data, epoch, sink).map(|()| note))?
+        };
+        prop_assert_eq!(run, expected);
+    }
+}
+
+#[test]
+fn configuration_errors_name_the_setting() {
+    assert_parameters_accepted::<CurriculumSampler>();
+    assert_config_rejected::<CurriculumSampler>(r#"{"warmup": 3}"#, "warmup");
+    assert_config_rejected::<CurriculumSampler>(r#"{"curriculum_epoch": -1}"#, "invalid");
+    for ratio in ["-0.1", "1.5"] {
+        assert_config_rejected::<CurriculumSampler>(
+            &format!(r#"{{"hard_ratio": {ratio}}}"#),
+            "hard_ratio",
+        );
+    }
+    assert_config_rejected::<CurriculumSampler>(r#"{"hardness_k": 0}"#, "hardness_k");
+    let nan = CurriculumSampler::new(CurriculumConfig {
+        hard_ratio: f64::NAN,
+        ..CurriculumConfig::default()
+    });
+    assert!(nan.unwrap_err().to_string().starts_with("hard_ratio:"));
+}

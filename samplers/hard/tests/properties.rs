@@ -1,0 +1,55 @@
+use hard_sampler::{HardConfig, HardSampler};
+use proptest::prelude::*;
+use sampler_api::{EpochNote, Sampler, SamplerPlugin};
+use sampler_kit::testing::{
+    Dataset, DatasetSpec, assert_config_rejected, assert_parameters_accepted, check_sampler_epoch,
+    dataset_specs, hard_batchings,
+};
+
+fn cases() -> impl Strategy<Value = (DatasetSpec, HardConfig)> {
+    dataset_specs(1).prop_flat_map(|spec| {
+        let max_k = spec.k;
+        (Just(spec), hard_batchings(max_k)).prop_map(|(spec, batching)| {
+            let config = HardConfig {
+                hard_ratio: batching.hard_ratio,
+                hardness_k: batching.hardness_k,
+            };
+            (spec, config)
+        })
+    })
+}
+
+proptest! {
+    /// The promise checked (no hard shortfall, a full first hard group) is the note's, and the
+    /// note repeats the configuration.
+    #[test]
+    fn epochs_keep_the_configured_hard_promise((spec, config) in cases(), epoch in 1..1000u32) {
+        let new_sampler = || HardSampler::new(config.clone()).expect("a valid configuration");
+        prop_assert_eq!(new_sampler().neighbours_needed(), config.hardness_k);
+        let run = check_sampler_epoch(new_sampler, &Dataset::new(spec), epoch)?;
+        prop_assert_eq!(run.note, EpochNote::hard("hard", config.hard_ratio, config.hardness_k));
+    }
+}
+
+#[test]
+fn configuration_errors_name_the_setting() {
+    assert_parameters_accepted::<HardSampler>();
+    assert_eq!(
+        HardSampler::from_config("").unwrap().neighbours_needed(),
+        100
+    );
+    assert_config_rejected::<HardSampler>(r#"{"hard_raito": 0.5}"#, "hard_raito");
+    for ratio in ["-0.1", "1.5"] {
+        assert_config_rejected::<HardSampler>(
+            &format!(r#"{{"hard_ratio": {ratio}}}"#),
+            "hard_ratio",
+        );
+    }
+    assert_config_rejected::<HardSampler>(r#"{"hardness_k": 0}"#, "hardness_k");
+    // JSON cannot spell NaN, but a Rust caller can.
+    let nan = HardSampler::new(HardConfig {
+        hard_ratio: f64::NAN,
+        ..HardConfig::default()
+    });
+    assert!(nan.unwrap_err().to_string().starts_with("hard_ratio:"));
+}

@@ -1,0 +1,240 @@
+//! For tests only (feature `testing`): random datasets built with the `fixtures` crate, a
+//! proptest strategy over their shapes, and the checks that every sampler's epochs must pass,
+//! so that each sampler's property tests state only what is particular to it.
+
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use sampler_api::contract::{HardnessMeter, check_epoch, hard_per_batch, hard_shortfalls};
+use sampler_api::{
+    BatchSink, EpochBuffers, EpochNote, Sampler, SamplerData, SamplerError, SamplerPlugin,
+};
+
+use crate::HardBatching;
+
+/// Embedding width of test datasets: samplers read the neighbour table, so small is enough.
+const DIM: usize = 8;
+/// Noise norm around cluster centres: below 1, so nearest neighbours are cluster mates.
+const SPREAD: f64 = 0.5;
+/// Largest dataset drawn: many batches, yet cheap brute-force neighbour tables.
+const MAX_ITEMS: usize = 300;
+/// From this size on, two epochs or seeds giving identical batches is astronomically unlikely
+/// (the batches order at least 20 items, 20! > 2^61 ways).
+const DISTINCT_FROM: usize = 20;
+
+/// The shape of a synthetic dataset and the run settings that come with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatasetSpec {
+    pub n_items: usize,
+    pub batch_size: usize,
+    /// Neighbours per item in the table.
+    pub k: usize,
+    pub n_clusters: usize,
+    pub seed: u64,
+    pub drop_last: bool,
+}
+
+/// Dataset shapes with 2 to 300 items, any batch size from 1 to all items, and a neighbour
+/// table of `min_k` up to `n_items - 1` neighbours.
+pub fn dataset_specs(min_k: usize) -> impl Strategy<Value = DatasetSpec> {
+    ((min_k + 1).max(2)..=MAX_ITEMS)
+        .prop_flat_map(move |n_items| {
+            (
+                Just(n_items),
+                1..=n_items,
+                min_k..n_items,
+                1..=8usize,
+                any::<u64>(),
+                any::<bool>(),
+            )
+        })
+        .prop_map(
+            |(n_items, batch_size, k, n_clusters, seed, drop_last)| DatasetSpec {
+                n_items,
+                batch_size,
+                k,
+                n_clusters,
+                seed,
+                drop_last,
+            },
+        )
+}
+
+/// Valid hard-batching settings with `hardness_k` up to `max_k` (at least 1); ratios 0 and 1
+/// are drawn often, since they are the edge cases.
+pub fn hard_batchings(max_k: usize) -> impl Strategy<Value = HardBatching> {
+    let hard_ratios = prop_oneof![Just(0.0), Just(1.0), 0.0..=1.0f64];
+    (hard_ratios, 1..=max_k).prop_map(|(hard_ratio, hardness_k)| HardBatching {
+        hard_ratio,
+        hardness_k,
+    })
+}
+
+/// Clustered unit embeddings with their exact neighbour table.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    spec: DatasetSpec,
+    embeddings: Vec<f32>,
+    neighbours: Vec<u32>,
+}
+
+impl Dataset {
+    /// Builds the dataset `spec` describes (deterministic in `spec.seed`).
+    pub fn new(spec: DatasetSpec) -> Self {
+        let clusters =
+            fixtures::clustered_embeddings(spec.n_items, spec.n_clusters, DIM, SPREAD, spec.seed);
+        let neighbours = fixtures::exact_neighbours(&clusters.embeddings, DIM, spec.k);
+        Dataset {
+            spec,
+            embeddings: clusters.embeddings,
+            neighbours,
+        }
+    }
+
+    /// Row-major `n_items x 8` embeddings.
+    pub fn embeddings(&self) -> &[f32] {
+        &self.embeddings
+    }
+
+    /// The sampler inputs, with the spec's seed.
+    pub fn data(&self) -> SamplerData<'_> {
+        self.data_with_seed(self.spec.seed)
+    }
+
+    /// The sampler inputs with another run seed (the embeddings stay the same).
+    pub fn data_with_seed(&self, seed: u64) -> SamplerData<'_> {
+        let spec = &self.spec;
+        SamplerData::new(
+            spec.n_items,
+            spec.batch_size,
+            seed,
+            spec.drop_last,
+            &self.embeddings,
+            DIM,
+            &self.neighbours,
+            spec.k,
+        )
+        .expect("fixtures make valid sampler inputs")
+    }
+}
+
+/// The batches and note of one epoch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochRun {
+    pub batches: Vec<Vec<u32>>,
+    pub note: EpochNote,
+}
+
+/// Runs `fill` (which writes one epoch and returns its note) and checks the batch contract and
+/// the note's promise: no batch falls short of the hard group that its `hard_ratio` and
+/// `hardness_k` announce, and the first batch, drawn when nothing is used yet, holds a hard
+/// group of at least `min(hard_per_batch, hardness_k + 1)`.
+pub fn checked_epoch(
+    data: &SamplerData<'_>,
+    fill: impl FnOnce(&mut BatchSink<'_>) -> Result<EpochNote, SamplerError>,
+) -> Result<EpochRun, TestCaseError> {
+    let mut buffers = EpochBuffers::new(data.n_items());
+    let mut sink = buffers.sink();
+    let note = fill(&mut sink).map_err(|e| TestCaseError::fail(format!("epoch failed: {e}")))?;
+    check_epoch(&sink, data).map_err(|e| TestCaseError::fail(format!("{note:?}: {e}")))?;
+    let hard = hard_per_batch(data.batch_size(), note.hard_ratio);
+    let shortfalls = hard_shortfalls(&sink, data, hard, note.hardness_k);
+    prop_assert!(
+        shortfalls.is_empty(),
+        "{note:?}: batches {shortfalls:?} miss their hard group"
+    );
+    if sink.n_batches() > 0 {
+        let group =
+            HardnessMeter::new(data.n_items()).hard_group(sink.batch(0), data, note.hardness_k);
+        let promised = hard.min(note.hardness_k + 1);
+        prop_assert!(
+            group.size >= promised,
+            "{note:?}: the first batch's hard group has {} items, not {promised}",
+            group.size
+        );
+    }
+    Ok(EpochRun {
+        batches: sink.to_vecs(),
+        note,
+    })
+}
+
+/// Checks what every sampler must do in `epoch` (see [`checked_epoch`]), plus: it reads no more
+/// neighbours than it asks for; fresh instances repeat the batches exactly, even after running
+/// another epoch first; and from 20 items on, another epoch or another seed changes the batches.
+/// `new_sampler` builds a fresh instance of one configuration.
+pub fn check_sampler_epoch<S: Sampler>(
+    new_sampler: impl Fn() -> S,
+    dataset: &Dataset,
+    epoch: u32,
+) -> Result<EpochRun, TestCaseError> {
+    let data = dataset.data();
+    let run_epoch = |sampler: &S, data: &SamplerData<'_>, epoch: u32| {
+        checked_epoch(data, |sink| sampler.epoch(data, epoch, sink))
+    };
+    let sampler = new_sampler();
+    let run = run_epoch(&sampler, &data, epoch)?;
+    prop_assert!(
+        run.note.hardness_k <= sampler.neighbours_needed(),
+        "{:?} reads more than the {} neighbours asked for",
+        run.note,
+        sampler.neighbours_needed()
+    );
+
+    let other_epoch = if epoch > 1 { epoch - 1 } else { epoch + 1 };
+    let fresh = new_sampler();
+    let other = run_epoch(&fresh, &data, other_epoch)?;
+    prop_assert_eq!(
+        &run_epoch(&fresh, &data, epoch)?,
+        &run,
+        "epoch {} changed after running epoch {}",
+        epoch,
+        other_epoch
+    );
+
+    if data.n_items() >= DISTINCT_FROM {
+        prop_assert_ne!(
+            &other.batches,
+            &run.batches,
+            "epochs {} and {} gave the same batches",
+            epoch,
+            other_epoch
+        );
+        let reseeded = dataset.data_with_seed(data.seed().wrapping_add(1));
+        prop_assert_ne!(
+            &run_epoch(&new_sampler(), &reseeded, epoch)?.batches,
+            &run.batches,
+            "seeds {} and {} gave the same batches",
+            data.seed(),
+            reseeded.seed()
+        );
+    }
+    Ok(run)
+}
+
+/// Asserts that the configuration `json` is refused with a message that names `named` (a key
+/// or a parameter path such as `stages[1].hard_ratio`).
+pub fn assert_config_rejected<S: SamplerPlugin>(json: &str, named: &str) {
+    match S::from_config(json) {
+        Ok(_) => panic!("{} accepted {json}", S::NAME),
+        Err(error) => assert!(
+            error.to_string().contains(named),
+            "{} refused {json} with \"{error}\", which does not name {named}",
+            S::NAME
+        ),
+    }
+}
+
+/// Asserts that the empty configuration and the one spelling out every listed parameter with
+/// its default are both accepted: `parameters()` lists exactly the keys the parser knows.
+pub fn assert_parameters_accepted<S: SamplerPlugin>() {
+    let defaults: serde_json::Map<String, serde_json::Value> = S::parameters()
+        .into_iter()
+        .map(|parameter| (parameter.name, parameter.default))
+        .collect();
+    let json = serde_json::Value::Object(defaults).to_string();
+    for config in ["", json.as_str()] {
+        if let Err(error) = S::from_config(config) {
+            panic!("{} refused {config:?}: {error}", S::NAME);
+        }
+    }
+}
