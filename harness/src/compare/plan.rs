@@ -17,7 +17,7 @@ pub struct CompareArgs {
     /// Run seeds 1..=N (each seed fixes the initial weights and the batches).
     #[arg(
         long,
-        default_value_t = 3,
+        default_value_t = 5,
         conflicts_with = "seed_list",
         value_name = "N"
     )]

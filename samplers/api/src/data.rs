@@ -250,3 +250,101 @@ impl<'a> SamplerData<'a> {
         &self.neighbours[item * self.k..(item + 1) * self.k]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(result: Result<SamplerData<'_>, SamplerError>) -> String {
+        result.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn bad_inputs_name_the_parameter() {
+        let unit = [1.0f32, 0.0, 0.0, 1.0, 0.6, 0.8];
+        let table = [1u32, 2, 0];
+        assert!(SamplerData::new(3, 2, 0, false, &unit, 2, &table, 1).is_ok());
+        let cases: Vec<(Result<SamplerData<'_>, SamplerError>, &str)> = vec![
+            (
+                SamplerData::new(0, 1, 0, false, &[], 2, &[], 0),
+                "n_items: the dataset has no items",
+            ),
+            (
+                SamplerData::new(3, 0, 0, false, &unit, 2, &[], 0),
+                "batch_size: must be at least 1",
+            ),
+            (
+                SamplerData::new(3, 4, 0, false, &unit, 2, &[], 0),
+                "batch_size: 4 exceeds the number of items (3)",
+            ),
+            (
+                SamplerData::new(3, 2, 0, false, &unit, 2, &[1, 2, 0, 2, 0, 1, 0, 1, 2], 3),
+                "neighbours_k: 3 must be smaller",
+            ),
+            (
+                SamplerData::new(3, 2, 0, false, &unit[..4], 2, &[], 0),
+                "embeddings: expected 3 x 2 values, got 4",
+            ),
+            (
+                SamplerData::new(3, 2, 0, false, &unit, 2, &[1, 2], 1),
+                "neighbours: expected 3 x 1 ids, got 2",
+            ),
+            (
+                SamplerData::new(3, 2, 0, false, &unit, 2, &[1, 9, 0], 1),
+                "neighbours: row 1 names item 9",
+            ),
+            (
+                SamplerData::new(3, 2, 0, false, &unit, 2, &[0, 2, 0], 1),
+                "neighbours: row 0 lists the item itself",
+            ),
+        ];
+        for (result, expected) in cases {
+            let message = error(result);
+            assert!(
+                message.starts_with(expected),
+                "{message:?} should start with {expected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_embedding_rows_are_named() {
+        let nan = [1.0f32, 0.0, f32::NAN, 1.0];
+        assert_eq!(
+            error(SamplerData::new(2, 1, 0, false, &nan, 2, &[], 0)),
+            "embeddings: row 1 has a NaN or infinite value"
+        );
+        let zero = [0.0f32, 0.0, 0.0, 1.0];
+        assert_eq!(
+            error(SamplerData::new(2, 1, 0, false, &zero, 2, &[], 0)),
+            "embeddings: row 0 has zero norm"
+        );
+        let long = [1.0f32, 0.0, 3.0, 4.0];
+        assert_eq!(
+            error(SamplerData::new(2, 1, 0, false, &long, 2, &[], 0)),
+            "embeddings: row 1 is not L2-normalised (norm 5)"
+        );
+    }
+
+    #[test]
+    fn raw_round_trip_keeps_everything() {
+        let unit = [1.0f32, 0.0, 0.0, 1.0, 0.6, 0.8];
+        let table = [1u32, 2, 0];
+        let data = SamplerData::new(3, 2, 42, true, &unit, 2, &table, 1).unwrap();
+        let raw = data.to_raw();
+        // SAFETY: `raw` points into `unit` and `table`, alive for this test.
+        let back = unsafe { SamplerData::from_raw(&raw) }.unwrap();
+        assert_eq!(
+            (
+                back.n_items(),
+                back.batch_size(),
+                back.seed(),
+                back.drop_last(),
+                back.k()
+            ),
+            (3, 2, 42, true, 1)
+        );
+        assert_eq!(back.embedding(2), &[0.6, 0.8]);
+        assert_eq!(back.neighbours_of(1), &[2]);
+    }
+}

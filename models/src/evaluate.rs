@@ -1,0 +1,49 @@
+use tch::Tensor;
+
+use crate::Result;
+use crate::metrics::{DirectionMetrics, ranks_of_block};
+use crate::model::DualEncoder;
+use crate::split_tensors::SplitTensors;
+
+/// Query rows scored at once, bounding the score block to `QUERY_BLOCK x gallery` floats.
+const QUERY_BLOCK: i64 = 1024;
+
+/// Retrieval quality on the held-out split, the whole split being the gallery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// Text queries against the item gallery.
+    pub text_to_item: DirectionMetrics,
+    /// Item queries against the text gallery.
+    pub item_to_text: DirectionMetrics,
+}
+
+/// Embeds the split with gradients off and scores both directions by cosine.
+pub(crate) fn evaluate(model: &DualEncoder, split: &SplitTensors) -> Result<Evaluation> {
+    tch::no_grad(|| {
+        let items = model.embed_items(&split.items);
+        let texts = model.embed_texts(&split.texts);
+        Ok(Evaluation {
+            text_to_item: direction_metrics(&texts, &items)?,
+            item_to_text: direction_metrics(&items, &texts)?,
+        })
+    })
+}
+
+/// Metrics of `queries` (row `i` pairs with gallery row `i`) against the whole `gallery`.
+fn direction_metrics(queries: &Tensor, gallery: &Tensor) -> Result<DirectionMetrics> {
+    let n_queries = queries.size()[0];
+    let n_gallery = gallery.size()[0] as usize;
+    let gallery_t = gallery.transpose(0, 1);
+    let mut ranks = Vec::with_capacity(n_queries as usize);
+    for first in (0..n_queries).step_by(QUERY_BLOCK as usize) {
+        let rows = QUERY_BLOCK.min(n_queries - first);
+        let scores = queries
+            .narrow(0, first, rows)
+            .matmul(&gallery_t)
+            .to_device(tch::Device::Cpu)
+            .flatten(0, -1);
+        let scores = Vec::<f32>::try_from(&scores)?;
+        ranks.extend(ranks_of_block(&scores, n_gallery, first as usize)?);
+    }
+    Ok(DirectionMetrics::from_ranks(&ranks))
+}

@@ -1,0 +1,207 @@
+use tch::Device;
+
+use crate::loss::LinearTemperature;
+use crate::{ModelError, Result};
+
+/// Names the training and evaluation protocol; change it whenever results would change.
+pub const PROTOCOL_VERSION: &str = "dual-mlp-infonce/1";
+
+/// Every setting of the fixed protocol that samplers are compared under.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProtocolConfig {
+    /// Passes over the training split.
+    pub epochs: u32,
+    /// Pairs per batch (what samplers are asked for).
+    pub batch_size: usize,
+    /// AdamW learning rate.
+    pub learning_rate: f64,
+    /// AdamW decoupled weight decay, applied to every parameter.
+    pub weight_decay: f64,
+    /// AdamW first-moment decay.
+    pub beta1: f64,
+    /// AdamW second-moment decay.
+    pub beta2: f64,
+    /// Largest global L2 norm of the gradient of all parameters before each step.
+    pub grad_clip_norm: f64,
+    /// InfoNCE temperature when there is no schedule.
+    pub temperature: f64,
+    /// Replaces `temperature` with a per-epoch linear schedule when set.
+    pub temperature_schedule: Option<LinearTemperature>,
+    /// Width of the shared embedding space.
+    pub shared_dim: i64,
+    /// Hidden width of both towers.
+    pub hidden: i64,
+    /// libtorch intra-op threads (process-wide); fixed so CPU results are reproducible.
+    pub threads: usize,
+    /// Where tensors live: the CPU, or a CUDA device when libtorch has CUDA.
+    pub device: Device,
+}
+
+impl Default for ProtocolConfig {
+    fn default() -> Self {
+        ProtocolConfig {
+            epochs: 20,
+            batch_size: 32,
+            learning_rate: 3e-4,
+            weight_decay: 1e-4,
+            beta1: 0.9,
+            beta2: 0.999,
+            grad_clip_norm: 1.0,
+            temperature: 0.07,
+            temperature_schedule: None,
+            shared_dim: 64,
+            hidden: 128,
+            threads: 1,
+            device: Device::Cpu,
+        }
+    }
+}
+
+impl ProtocolConfig {
+    /// InfoNCE temperature of the 0-based `epoch`.
+    pub fn temperature_at(&self, epoch: u32) -> f64 {
+        match self.temperature_schedule {
+            Some(schedule) => schedule.at(epoch, self.epochs),
+            None => self.temperature,
+        }
+    }
+
+    /// Checks every setting and the device, naming the first bad one.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |field, reason: &str| {
+            Err(ModelError::InvalidConfig {
+                field,
+                reason: reason.to_owned(),
+            })
+        };
+        let positive = |value: f64| value.is_finite() && value > 0.0;
+        if self.epochs == 0 {
+            return invalid("epochs", "must be at least 1");
+        }
+        if self.batch_size < 2 {
+            return invalid("batch_size", "must be at least 2 for in-batch negatives");
+        }
+        for (field, value) in [
+            ("learning_rate", self.learning_rate),
+            ("grad_clip_norm", self.grad_clip_norm),
+            ("temperature", self.temperature),
+        ] {
+            if !positive(value) {
+                return invalid(field, "must be a positive number");
+            }
+        }
+        if let Some(schedule) = self.temperature_schedule
+            && !(positive(schedule.start) && positive(schedule.end))
+        {
+            return invalid("temperature_schedule", "must run between positive numbers");
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return invalid("weight_decay", "must be a non-negative number");
+        }
+        for (field, value) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&value) {
+                return invalid(field, "must be in [0, 1)");
+            }
+        }
+        for (field, value) in [("shared_dim", self.shared_dim), ("hidden", self.hidden)] {
+            if value < 1 {
+                return invalid(field, "must be at least 1");
+            }
+        }
+        if self.threads == 0 || i32::try_from(self.threads).is_err() {
+            return invalid("threads", "must be between 1 and i32::MAX");
+        }
+        check_device(self.device)
+    }
+}
+
+fn check_device(device: Device) -> Result<()> {
+    match device {
+        Device::Cpu => Ok(()),
+        Device::Cuda(index) => {
+            let available = available_cuda_devices();
+            if index < available {
+                Ok(())
+            } else {
+                Err(ModelError::CudaUnavailable { index, available })
+            }
+        }
+        other => Err(ModelError::UnsupportedDevice(other)),
+    }
+}
+
+fn available_cuda_devices() -> usize {
+    if tch::Cuda::is_available() {
+        usize::try_from(tch::Cuda::device_count()).unwrap_or(0)
+    } else {
+        0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_reference_protocol() {
+        let config = ProtocolConfig::default();
+        config.validate().unwrap();
+        assert_eq!((config.epochs, config.batch_size), (20, 32));
+        assert_eq!(config.temperature_at(5), 0.07);
+    }
+
+    #[test]
+    fn the_schedule_replaces_the_constant_temperature() {
+        let config = ProtocolConfig {
+            temperature_schedule: Some(LinearTemperature::default()),
+            ..ProtocolConfig::default()
+        };
+        assert_eq!(config.temperature_at(0), 0.1);
+        assert!((config.temperature_at(19) - 0.07).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let cases = [
+            ProtocolConfig {
+                temperature: 0.0,
+                ..ProtocolConfig::default()
+            },
+            ProtocolConfig {
+                beta2: 1.0,
+                ..ProtocolConfig::default()
+            },
+            ProtocolConfig {
+                threads: 0,
+                ..ProtocolConfig::default()
+            },
+        ];
+        let messages: Vec<String> = cases
+            .iter()
+            .map(|config| config.validate().unwrap_err().to_string())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "invalid protocol setting `temperature`: must be a positive number",
+                "invalid protocol setting `beta2`: must be in [0, 1)",
+                "invalid protocol setting `threads`: must be between 1 and i32::MAX",
+            ]
+        );
+    }
+
+    #[test]
+    fn cuda_without_cuda_is_a_clear_error() {
+        if tch::Cuda::is_available() {
+            return;
+        }
+        let config = ProtocolConfig {
+            device: Device::Cuda(0),
+            ..ProtocolConfig::default()
+        };
+        assert_eq!(
+            config.validate().unwrap_err().to_string(),
+            "device cuda:0 was requested but libtorch can use 0 cuda devices"
+        );
+    }
+}
