@@ -38,6 +38,23 @@ pub enum Command {
     },
     /// Train and evaluate every sampler under one fixed protocol and report retrieval metrics.
     Compare(CompareArgs),
+    /// Regenerate summary.csv, summary.md and the plots of a comparison folder from its CSV files.
+    Report {
+        /// A folder written by `harness compare`.
+        folder: PathBuf,
+    },
+    /// Compare a comparison's summary with a committed baseline; exit 1 on a regression.
+    Regress {
+        /// Baseline summary CSV; its rules are in the .toml file beside it.
+        #[arg(long, value_name = "CSV")]
+        baseline: PathBuf,
+        /// Run folder (or its summary.csv) to check.
+        #[arg(long, value_name = "DIR")]
+        current: PathBuf,
+        /// Replace the baseline with the current summary (on purpose), showing old and new values.
+        #[arg(long)]
+        update: bool,
+    },
     /// The guide's quick test: hard batches must show a dominant cluster, random ones must not.
     Selftest {
         /// Seed of the fixture and of the batches.
@@ -66,6 +83,23 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", outcome.table);
             println!("reports: {}", plan.out.display());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { folder } => {
+            print!("{}", crate::report::generate(&folder)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Regress {
+            baseline,
+            current,
+            update,
+        } => {
+            if update {
+                print!("{}", crate::regress::update(&baseline, &current)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let report = crate::regress::regress(&baseline, &current)?;
+            print!("{}", report.text);
+            Ok(verdict(report.failures.is_empty()))
         }
         Command::Selftest { seed } => {
             let report = selftest::run(&registry, seed)?;

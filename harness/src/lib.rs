@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod epochs;
 pub mod neighbours;
 pub mod plugin;
+pub mod regress;
 pub mod report;
 pub mod sampler_set;
 pub mod selftest;

@@ -3,4 +3,6 @@
 mod abi;
 mod commands;
 mod compare;
+mod readme;
+mod regress;
 mod support;

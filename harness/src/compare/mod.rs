@@ -4,7 +4,6 @@
 mod outputs;
 pub mod plan;
 pub mod records;
-pub mod summary;
 
 use std::time::Instant;
 
@@ -21,7 +20,6 @@ use crate::sampler_set::{ConfiguredSampler, SamplerInputs, configure, parse_over
 use outputs::Outputs;
 use plan::{ComparePlan, device_name};
 use records::{EpochRecord, RunContext, RunRecord, SamplerIdentity};
-use summary::{results_table, summarise};
 
 /// The libtorch the harness was built against (read from its headers at build time).
 pub const LIBTORCH_VERSION: &str = env!("HARNESS_LIBTORCH_VERSION");
@@ -96,12 +94,8 @@ pub fn run(plan: &ComparePlan, registry: &PluginRegistry) -> Result<CompareOutco
         }
     }
     progress.finish_and_clear();
-    let summaries = summarise(&runs, &labels);
-    outputs.write_summary(&summaries)?;
-    Ok(CompareOutcome {
-        runs,
-        table: results_table(&summaries),
-    })
+    let table = crate::report::generate(&plan.out)?;
+    Ok(CompareOutcome { runs, table })
 }
 
 fn progress_bar(plan: &ComparePlan, n_samplers: usize) -> ProgressBar {

@@ -5,22 +5,25 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::records::{RunContext, RunRecord, epoch_rows, run_row, training_log};
-use super::summary::{SamplerSummary, summary_header, summary_rows};
-use crate::report::csv_file::{CsvTable, write_atomically};
+use super::records::{
+    RunContext, RunRecord, epoch_rows, reciprocal_rank_rows, run_row, training_log,
+};
+use crate::report::csv_file::{CsvTable, Row, write_atomically};
+use crate::report::runs::{RECIPROCAL_RANKS_FILE, run_folder};
+use crate::report::summary::summary_header;
 
-/// `runs.csv`, `epochs.csv`, `summary.csv` and one `training_logs.json` per run.
+/// `runs.csv`, `epochs.csv` and, per run, `training_logs.json` and the per-query reciprocal
+/// ranks; the report files are generated from these at the end.
 #[derive(Debug)]
 pub struct Outputs {
     folder: PathBuf,
     runs: Option<CsvTable>,
     epochs: Option<CsvTable>,
-    summary: CsvTable,
 }
 
 impl Outputs {
     /// Creates the folder (it must be new or empty: earlier results are never overwritten) and
-    /// the summary file; the other tables get their header with the first run.
+    /// a header-only `summary.csv`, so an unwritable location fails before any training.
     pub fn create(folder: &Path) -> Result<Self> {
         if folder.exists() {
             let mut entries =
@@ -34,25 +37,27 @@ impl Outputs {
         }
         std::fs::create_dir_all(folder)
             .with_context(|| format!("--out {}: cannot create the folder", folder.display()))?;
-        let summary = CsvTable::create(folder.join("summary.csv"), summary_header())
+        CsvTable::create(folder.join("summary.csv"), summary_header())
             .with_context(|| format!("--out {}", folder.display()))?;
         Ok(Outputs {
             folder: folder.to_path_buf(),
             runs: None,
             epochs: None,
-            summary,
         })
     }
 
-    /// Adds a finished run to `runs.csv` and `epochs.csv` and writes its training log.
+    /// Adds a finished run to `runs.csv` and `epochs.csv` and writes its own files.
     pub fn record_run(&mut self, run: &RunRecord, context: &RunContext) -> Result<()> {
-        let run_folder = self
-            .folder
-            .join(format!("{}-seed{}", run.sampler.label, run.seed));
+        let run_folder = run_folder(&self.folder, &run.sampler.label, run.seed);
         std::fs::create_dir_all(&run_folder)
             .with_context(|| format!("creating {}", run_folder.display()))?;
         let log = serde_json::to_vec_pretty(&training_log(run, context))?;
         write_atomically(&run_folder.join("training_logs.json"), &log)?;
+        let header = ["query", "text_to_item", "item_to_text"]
+            .map(String::from)
+            .to_vec();
+        CsvTable::create(run_folder.join(RECIPROCAL_RANKS_FILE), header)?
+            .append(reciprocal_rank_rows(run))?;
         append(
             &mut self.runs,
             self.folder.join("runs.csv"),
@@ -64,18 +69,9 @@ impl Outputs {
             epoch_rows(run),
         )
     }
-
-    /// Writes `summary.csv`.
-    pub fn write_summary(&mut self, summaries: &[SamplerSummary]) -> Result<()> {
-        self.summary.append(summary_rows(summaries))
-    }
 }
 
-fn append(
-    table: &mut Option<CsvTable>,
-    path: PathBuf,
-    rows: Vec<crate::report::csv_file::Row>,
-) -> Result<()> {
+fn append(table: &mut Option<CsvTable>, path: PathBuf, rows: Vec<Row>) -> Result<()> {
     if table.is_none() {
         let header = rows
             .first()

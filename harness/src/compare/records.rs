@@ -214,6 +214,26 @@ pub fn epoch_rows(run: &RunRecord) -> Vec<Row> {
         .collect()
 }
 
+/// The per-query reciprocal ranks of the run's final epoch, one row per held-out query, so any
+/// two runs can be compared query by query later.
+pub fn reciprocal_rank_rows(run: &RunRecord) -> Vec<Row> {
+    let evaluation = &run.last().evaluation;
+    evaluation
+        .text_to_item
+        .reciprocal_ranks
+        .iter()
+        .zip(&evaluation.item_to_text.reciprocal_ranks)
+        .enumerate()
+        .map(|(query, (t2i, i2t))| {
+            RowBuilder::default()
+                .text("query", query)
+                .number("text_to_item", *t2i)
+                .number("item_to_text", *i2t)
+                .build()
+        })
+        .collect()
+}
+
 /// The run's `training_logs.json`: its configuration and one record per epoch, in the shape of
 /// the reference trainer's log (`config` plus a list of per-epoch records).
 pub fn training_log(run: &RunRecord, context: &RunContext) -> Value {

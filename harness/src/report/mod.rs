@@ -1,4 +1,137 @@
-//! Report files and terminal output of a comparison.
+//! Report files of a comparison, all derived from its CSV files so that `harness report` can
+//! regenerate them: `summary.csv`, `summary.md` and the SVG plots.
 
 pub mod csv_file;
+pub mod paired;
+pub mod plot;
+pub mod runs;
 pub mod stats;
+pub mod summary;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Result;
+
+use csv_file::{CsvTable, write_atomically};
+use plot::{Estimate, Series, interval_chart, line_chart};
+use runs::{RunSet, read_records};
+use stats::Summary;
+use summary::{
+    SamplerSummary, markdown_table, results_table, summarise, summary_header, summary_rows,
+};
+
+/// Writes `summary.csv`, `summary.md`, `mrr_by_epoch.svg` and `final_mrr.svg` in `folder` from
+/// its `runs.csv`, `epochs.csv` and per-query files; returns the terminal table.
+pub fn generate(folder: &Path) -> Result<String> {
+    let set = RunSet::load(folder)?;
+    let summaries = summarise(&set)?;
+    let mut table = CsvTable::create(folder.join("summary.csv"), summary_header())?;
+    table.append(summary_rows(&set, &summaries)?)?;
+    write_atomically(
+        &folder.join("summary.md"),
+        markdown(&set, &summaries)?.as_bytes(),
+    )?;
+    write_atomically(
+        &folder.join("mrr_by_epoch.svg"),
+        mrr_by_epoch(folder, &set)?.as_bytes(),
+    )?;
+    let estimates: Vec<Estimate> = summaries
+        .iter()
+        .map(|s| Estimate {
+            label: s.label.clone(),
+            value: s.metrics[0].0.mean,
+            interval: s.metrics[0].0.ci95,
+        })
+        .collect();
+    let final_chart = interval_chart(
+        "Final text->item MRR (mean and 95% CI over seeds)",
+        "MRR",
+        &estimates,
+    );
+    write_atomically(&folder.join("final_mrr.svg"), final_chart.as_bytes())?;
+    Ok(results_table(&summaries))
+}
+
+/// Mean text->item MRR per epoch and sampler, with a 95% CI band over seeds.
+fn mrr_by_epoch(folder: &Path, set: &RunSet) -> Result<String> {
+    let records = read_records(&folder.join("epochs.csv"))?;
+    let mut series = Vec::new();
+    for label in &set.samplers {
+        let mut by_epoch: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
+        for record in records
+            .iter()
+            .filter(|r| r.fields.get("sampler") == Some(label))
+        {
+            by_epoch
+                .entry(record.number("epoch")? as u64)
+                .or_default()
+                .push(record.number("text_to_item_mrr")?);
+        }
+        let points = by_epoch
+            .into_iter()
+            .map(|(epoch, values)| {
+                let summary = Summary::of(&values);
+                (epoch as f64, summary.mean, summary.ci95)
+            })
+            .collect();
+        series.push(Series {
+            label: label.clone(),
+            points,
+        });
+    }
+    Ok(line_chart(
+        "Text->item MRR by epoch (mean and 95% CI over seeds)",
+        "epoch",
+        "MRR",
+        &series,
+    ))
+}
+
+/// `summary.md`: the table, the protocol and the environment, for a CI job summary.
+fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
+    let first = set.of(set.baseline())[0];
+    let field = |column: &str| first.text(column).map(str::to_string);
+    let mut text = format!(
+        "# Sampler comparison\n\nText->item retrieval on the held-out split ({}), final epoch; mean ± 95% CI half-width over seeds.\n\n",
+        field("dataset")?
+    );
+    text.push_str(&markdown_table(summaries));
+    text.push_str("\n## Protocol\n\n");
+    for column in [
+        "protocol_version",
+        "epochs",
+        "batch_size",
+        "drop_last",
+        "learning_rate",
+        "weight_decay",
+        "temperature",
+        "grad_clip_norm",
+    ] {
+        text.push_str(&format!("- {column}: {}\n", field(column)?));
+    }
+    text.push_str("\n## Data and environment\n\n");
+    for column in [
+        "dataset",
+        "dataset_fingerprint",
+        "harness_version",
+        "libtorch_version",
+        "device",
+        "threads",
+    ] {
+        text.push_str(&format!("- {column}: {}\n", field(column)?));
+    }
+    text.push_str("\n## Samplers\n\n");
+    for s in summaries {
+        let identity: Vec<String> = s.identity.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let seeds: Vec<String> = s.seeds.iter().map(u64::to_string).collect();
+        text.push_str(&format!(
+            "- {}: {}; seeds {}\n",
+            s.label,
+            identity.join(", "),
+            seeds.join(", ")
+        ));
+    }
+    text.push_str("\nPlots: `mrr_by_epoch.svg`, `final_mrr.svg`. Data: `runs.csv`, `epochs.csv`, `summary.csv`, per-run folders.\n");
+    Ok(text)
+}

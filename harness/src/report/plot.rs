@@ -1,0 +1,308 @@
+//! Minimal SVG charts for reports: lines with bands, and points with interval bars. Written
+//! by hand so that reports need no plotting or font stack.
+
+use std::fmt::Write;
+
+const WIDTH: f64 = 720.0;
+const HEIGHT: f64 = 420.0;
+const LEFT: f64 = 70.0;
+const RIGHT: f64 = 180.0;
+const TOP: f64 = 40.0;
+const BOTTOM: f64 = 50.0;
+/// Tableau-10 colours, one per series in order.
+const COLOURS: [&str; 10] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#bab0ac",
+];
+
+/// One line: points `(x, y)` with an optional band `(low, high)` around each.
+#[derive(Debug, Clone)]
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64, Option<(f64, f64)>)>,
+}
+
+/// A value with an optional interval, for the interval chart.
+#[derive(Debug, Clone)]
+pub struct Estimate {
+    pub label: String,
+    pub value: f64,
+    pub interval: Option<(f64, f64)>,
+}
+
+struct Frame {
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Frame {
+    fn px(&self, x: f64) -> f64 {
+        LEFT + (x - self.x.0) / (self.x.1 - self.x.0).max(f64::EPSILON) * (WIDTH - LEFT - RIGHT)
+    }
+
+    fn py(&self, y: f64) -> f64 {
+        HEIGHT
+            - BOTTOM
+            - (y - self.y.0) / (self.y.1 - self.y.0).max(f64::EPSILON) * (HEIGHT - TOP - BOTTOM)
+    }
+}
+
+/// About five round tick values covering `[low, high]`.
+fn ticks(low: f64, high: f64) -> Vec<f64> {
+    let span = (high - low).max(1e-9);
+    let raw = span / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| span / s <= 6.0)
+        .unwrap_or(raw);
+    let first = (low / step).ceil() as i64;
+    let last = (high / step).floor() as i64;
+    (first..=last).map(|i| i as f64 * step).collect()
+}
+
+fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (low, high) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    if low > high {
+        return (0.0, 1.0);
+    }
+    let pad = ((high - low) * 0.08).max(1e-3);
+    (low - pad, high + pad)
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn open(
+    svg: &mut String,
+    title: &str,
+    frame: &Frame,
+    x_label: &str,
+    y_label: &str,
+    x_ticks: &[(f64, String)],
+) {
+    let _ = write!(
+        svg,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>
+"#,
+        (LEFT + WIDTH - RIGHT) / 2.0,
+        escape(title)
+    );
+    for y in ticks(frame.y.0, frame.y.1) {
+        let py = frame.py(y);
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{LEFT}" x2="{}" y1="{py:.1}" y2="{py:.1}" stroke="#e5e5e5"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+            WIDTH - RIGHT,
+            LEFT - 6.0,
+            py + 4.0,
+            format_tick(y)
+        );
+    }
+    for (x, label) in x_ticks {
+        let px = frame.px(*x);
+        let _ = writeln!(
+            svg,
+            r#"<text x="{px:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            HEIGHT - BOTTOM + 18.0,
+            escape(label)
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r##"<rect x="{LEFT}" y="{TOP}" width="{}" height="{}" fill="none" stroke="#444"/>
+<text x="{}" y="{}" text-anchor="middle">{}</text>
+<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"##,
+        WIDTH - LEFT - RIGHT,
+        HEIGHT - TOP - BOTTOM,
+        (LEFT + WIDTH - RIGHT) / 2.0,
+        HEIGHT - 12.0,
+        escape(x_label),
+        (TOP + HEIGHT - BOTTOM) / 2.0,
+        escape(y_label)
+    );
+}
+
+fn format_tick(value: f64) -> String {
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn legend(svg: &mut String, index: usize, label: &str) {
+    let y = TOP + 10.0 + index as f64 * 20.0;
+    let x = WIDTH - RIGHT + 14.0;
+    let _ = writeln!(
+        svg,
+        r#"<rect x="{x}" y="{}" width="14" height="4" fill="{}"/><text x="{}" y="{}">{}</text>"#,
+        y - 2.0,
+        COLOURS[index % COLOURS.len()],
+        x + 20.0,
+        y + 4.0,
+        escape(label)
+    );
+}
+
+/// Lines over a numeric x axis, each with a translucent band.
+pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
+    let points = || series.iter().flat_map(|s| s.points.iter());
+    let frame = Frame {
+        x: padded(points().map(|p| p.0)),
+        y: padded(
+            points()
+                .flat_map(|&(_, y, band)| [Some(y), band.map(|b| b.0), band.map(|b| b.1)])
+                .flatten(),
+        ),
+    };
+    let x_ticks: Vec<(f64, String)> = ticks(frame.x.0, frame.x.1)
+        .into_iter()
+        .map(|x| (x, format_tick(x)))
+        .collect();
+    let mut svg = String::new();
+    open(&mut svg, title, &frame, x_label, y_label, &x_ticks);
+    for (index, s) in series.iter().enumerate() {
+        let colour = COLOURS[index % COLOURS.len()];
+        let band: Vec<(f64, (f64, f64))> = s
+            .points
+            .iter()
+            .filter_map(|&(x, _, b)| b.map(|b| (x, b)))
+            .collect();
+        if band.len() == s.points.len() && !band.is_empty() {
+            let upper = band
+                .iter()
+                .map(|(x, b)| format!("{:.1},{:.1}", frame.px(*x), frame.py(b.1)));
+            let lower = band
+                .iter()
+                .rev()
+                .map(|(x, b)| format!("{:.1},{:.1}", frame.px(*x), frame.py(b.0)));
+            let _ = writeln!(
+                svg,
+                r#"<polygon points="{}" fill="{colour}" fill-opacity="0.18" stroke="none"/>"#,
+                upper.chain(lower).collect::<Vec<_>>().join(" ")
+            );
+        }
+        let line: Vec<String> = s
+            .points
+            .iter()
+            .map(|&(x, y, _)| format!("{:.1},{:.1}", frame.px(x), frame.py(y)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
+            line.join(" ")
+        );
+        legend(&mut svg, index, &s.label);
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+/// One point per category with its interval drawn as a bar.
+pub fn interval_chart(title: &str, y_label: &str, estimates: &[Estimate]) -> String {
+    let frame = Frame {
+        x: (-0.5, estimates.len() as f64 - 0.5),
+        y: padded(
+            estimates
+                .iter()
+                .flat_map(|e| {
+                    [
+                        Some(e.value),
+                        e.interval.map(|i| i.0),
+                        e.interval.map(|i| i.1),
+                    ]
+                })
+                .flatten(),
+        ),
+    };
+    let x_ticks: Vec<(f64, String)> = estimates
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (i as f64, e.label.clone()))
+        .collect();
+    let mut svg = String::new();
+    open(&mut svg, title, &frame, "sampler", y_label, &x_ticks);
+    for (index, estimate) in estimates.iter().enumerate() {
+        let colour = COLOURS[index % COLOURS.len()];
+        let px = frame.px(index as f64);
+        if let Some((low, high)) = estimate.interval {
+            let _ = writeln!(
+                svg,
+                r#"<line x1="{px:.1}" x2="{px:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="2"/><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="2"/><line x1="{:.1}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-width="2"/>"#,
+                frame.py(low),
+                frame.py(high),
+                px - 8.0,
+                px + 8.0,
+                frame.py(low),
+                frame.py(low),
+                px - 8.0,
+                px + 8.0,
+                frame.py(high),
+                frame.py(high)
+            );
+        }
+        let _ = writeln!(
+            svg,
+            r#"<circle cx="{px:.1}" cy="{:.1}" r="5" fill="{colour}"/>"#,
+            frame.py(estimate.value)
+        );
+        legend(
+            &mut svg,
+            index,
+            &format!("{} {:.3}", estimate.label, estimate.value),
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_cover_the_range() {
+        assert_eq!(
+            ticks(0.0, 1.0),
+            vec![0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]
+        );
+        let t = ticks(0.33, 0.71);
+        assert!(
+            t.len() >= 3 && t[0] >= 0.33 && *t.last().unwrap() <= 0.71,
+            "{t:?}"
+        );
+    }
+
+    #[test]
+    fn charts_are_well_formed_svg_with_every_label() {
+        let series = vec![
+            Series {
+                label: "random".into(),
+                points: vec![(1.0, 0.2, Some((0.1, 0.3))), (2.0, 0.4, Some((0.3, 0.5)))],
+            },
+            Series {
+                label: "hard <0.5>".into(),
+                points: vec![(1.0, 0.25, None), (2.0, 0.5, None)],
+            },
+        ];
+        let svg = line_chart("MRR by epoch", "epoch", "MRR", &series);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("random") && svg.contains("hard &lt;0.5&gt;"));
+        assert_eq!(
+            svg.matches("<polygon").count(),
+            1,
+            "only the series with a band gets one"
+        );
+        let estimates = vec![Estimate {
+            label: "random".into(),
+            value: 0.5,
+            interval: Some((0.45, 0.55)),
+        }];
+        let svg = interval_chart("Final MRR", "MRR", &estimates);
+        assert_eq!(svg.matches("<circle").count(), 1);
+    }
+}

@@ -1,0 +1,137 @@
+//! The regression gate against the committed synthetic baseline.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::run;
+
+fn baseline() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/baseline/synthetic.csv")
+}
+
+/// The gate's comparison (see reports/baseline/synthetic.toml), with extra flags.
+fn gate_compare(out: &Path, extra: &[&str]) {
+    let mut args = vec![
+        "compare",
+        "--samplers",
+        "random,hard",
+        "--seeds",
+        "3",
+        "--epochs",
+        "20",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+fn regress(current: &Path) -> (i32, String, String) {
+    run(&[
+        "regress",
+        "--baseline",
+        baseline().to_str().unwrap(),
+        "--current",
+        current.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn the_committed_baseline_passes_and_a_weakened_sampler_fails() {
+    let folder = tempfile::tempdir().unwrap();
+    let honest = folder.path().join("honest");
+    gate_compare(&honest, &[]);
+    let (code, stdout, stderr) = regress(&honest);
+    assert_eq!(
+        code, 0,
+        "the committed baseline is stale or the gain is gone:\n{stdout}{stderr}"
+    );
+    assert!(stdout.contains("no regression"), "{stdout}");
+
+    // hard_ratio 0 turns `hard` into random batching: its gain must be reported lost.
+    let weakened = folder.path().join("weakened");
+    gate_compare(&weakened, &["--set", "hard.hard_ratio=0"]);
+    let (code, stdout, _) = regress(&weakened);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("hard    | text_to_item_mrr") && stdout.contains("REGRESSION"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("expectation failed: hard beats random on text_to_item_mrr"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn incomparable_or_incomplete_summaries_are_errors() {
+    let folder = tempfile::tempdir().unwrap();
+    let other = folder.path().join("other");
+    let (code, _, _) = run(&[
+        "compare",
+        "--samplers",
+        "random,curriculum",
+        "--seeds",
+        "3",
+        "--epochs",
+        "20",
+        "--quiet",
+        "--out",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let (code, _, stderr) = regress(&other);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("sampler 'hard' is in the baseline"),
+        "{stderr}"
+    );
+
+    let shorter = folder.path().join("shorter");
+    let (code, _, _) = run(&[
+        "compare",
+        "--samplers",
+        "random,hard",
+        "--seeds",
+        "3",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        shorter.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let (code, _, stderr) = regress(&shorter);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("not comparable: epochs is 20 in the baseline but 2"),
+        "{stderr}"
+    );
+
+    // --update rewrites a baseline on purpose and shows old and new values.
+    let copy = folder.path().join("synthetic.csv");
+    std::fs::copy(baseline(), &copy).unwrap();
+    std::fs::copy(
+        baseline().with_extension("toml"),
+        copy.with_extension("toml"),
+    )
+    .unwrap();
+    let (code, stdout, _) = run(&[
+        "regress",
+        "--baseline",
+        copy.to_str().unwrap(),
+        "--current",
+        shorter.to_str().unwrap(),
+        "--update",
+    ]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("Old") && stdout.contains("updated from"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(shorter.join("summary.csv")).unwrap()
+    );
+}

@@ -1,0 +1,4 @@
+mod errors;
+mod parity;
+mod reference;
+mod subset;
