@@ -141,13 +141,13 @@ pub fn regress(baseline: &Path, current: &Path) -> Result<RegressReport> {
     let rules = load_rules(&rules_path(baseline))?;
     let old = rows_by_sampler(baseline)?;
     let new = rows_by_sampler(&summary_path(current))?;
-    for (sampler, _) in old.iter().filter(|(s, _)| !new.contains_key(*s)) {
+    if let Some(sampler) = old.keys().find(|s| !new.contains_key(*s)) {
         bail!(
             "sampler '{sampler}' is in the baseline {} but not in the current run",
             baseline.display()
         );
     }
-    for (sampler, _) in new.iter().filter(|(s, _)| !old.contains_key(*s)) {
+    if let Some(sampler) = new.keys().find(|s| !old.contains_key(*s)) {
         bail!(
             "sampler '{sampler}' is in the current run but not in the baseline {} (add it with --update)",
             baseline.display()

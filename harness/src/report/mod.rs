@@ -14,7 +14,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use csv_file::{CsvTable, write_atomically};
-use plot::{Estimate, Series, interval_chart, line_chart};
+use plot::{Estimate, Point, Series, interval_chart, line_chart};
 use runs::{RunSet, read_records};
 use stats::Summary;
 use summary::{
@@ -72,7 +72,11 @@ fn mrr_by_epoch(folder: &Path, set: &RunSet) -> Result<String> {
             .into_iter()
             .map(|(epoch, values)| {
                 let summary = Summary::of(&values);
-                (epoch as f64, summary.mean, summary.ci95)
+                Point {
+                    x: epoch as f64,
+                    y: summary.mean,
+                    band: summary.ci95,
+                }
             })
             .collect();
         series.push(Series {

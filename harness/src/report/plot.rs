@@ -15,11 +15,19 @@ const COLOURS: [&str; 10] = [
     "#9c755f", "#bab0ac",
 ];
 
-/// One line: points `(x, y)` with an optional band `(low, high)` around each.
+/// One point of a line, with an optional band `(low, high)` around it.
+#[derive(Debug, Clone, Copy)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    pub band: Option<(f64, f64)>,
+}
+
+/// One line of a line chart.
 #[derive(Debug, Clone)]
 pub struct Series {
     pub label: String,
-    pub points: Vec<(f64, f64, Option<(f64, f64)>)>,
+    pub points: Vec<Point>,
 }
 
 /// A value with an optional interval, for the interval chart.
@@ -152,10 +160,10 @@ fn legend(svg: &mut String, index: usize, label: &str) {
 pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) -> String {
     let points = || series.iter().flat_map(|s| s.points.iter());
     let frame = Frame {
-        x: padded(points().map(|p| p.0)),
+        x: padded(points().map(|p| p.x)),
         y: padded(
             points()
-                .flat_map(|&(_, y, band)| [Some(y), band.map(|b| b.0), band.map(|b| b.1)])
+                .flat_map(|p| [Some(p.y), p.band.map(|b| b.0), p.band.map(|b| b.1)])
                 .flatten(),
         ),
     };
@@ -170,7 +178,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         let band: Vec<(f64, (f64, f64))> = s
             .points
             .iter()
-            .filter_map(|&(x, _, b)| b.map(|b| (x, b)))
+            .filter_map(|p| p.band.map(|b| (p.x, b)))
             .collect();
         if band.len() == s.points.len() && !band.is_empty() {
             let upper = band
@@ -189,7 +197,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
         let line: Vec<String> = s
             .points
             .iter()
-            .map(|&(x, y, _)| format!("{:.1},{:.1}", frame.px(x), frame.py(y)))
+            .map(|p| format!("{:.1},{:.1}", frame.px(p.x), frame.py(p.y)))
             .collect();
         let _ = writeln!(
             svg,
@@ -277,16 +285,23 @@ mod tests {
         );
     }
 
+    fn point(x: f64, y: f64, band: Option<(f64, f64)>) -> Point {
+        Point { x, y, band }
+    }
+
     #[test]
     fn charts_are_well_formed_svg_with_every_label() {
         let series = vec![
             Series {
                 label: "random".into(),
-                points: vec![(1.0, 0.2, Some((0.1, 0.3))), (2.0, 0.4, Some((0.3, 0.5)))],
+                points: vec![
+                    point(1.0, 0.2, Some((0.1, 0.3))),
+                    point(2.0, 0.4, Some((0.3, 0.5))),
+                ],
             },
             Series {
                 label: "hard <0.5>".into(),
-                points: vec![(1.0, 0.25, None), (2.0, 0.5, None)],
+                points: vec![point(1.0, 0.25, None), point(2.0, 0.5, None)],
             },
         ];
         let svg = line_chart("MRR by epoch", "epoch", "MRR", &series);
