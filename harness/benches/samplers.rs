@@ -1,65 +1,96 @@
-//! Sampler speed through the harness: one `hard` epoch in-process and through the loaded
-//! plugin (the difference divided by the batch count is the ABI's overhead per batch), and the
-//! neighbour table that feeds it. N = 33,010, batch 32, k = 100, hard_ratio 0.5.
+//! Sampler speed: one epoch of each built-in sampler, loaded as a plugin the way the harness
+//! runs it, for N = 6,601 / 33,010 / 100,000 (batch 32, k 100, default settings); and `hard`
+//! in-process too, whose difference from the loaded plugin divided by the batch count is the
+//! ABI's overhead per batch. (Only one plugin crate can be linked in-process: each exports the
+//! same entry symbol.)
 
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use harness::neighbours::neighbour_table;
 use harness::plugin::{ForeignSampler, PluginRegistry};
+use sampler_api::rng::Rng;
 use sampler_api::{EpochBuffers, Sampler, SamplerData, SamplerPlugin};
 
-const N_ITEMS: usize = 33_010;
-const CLUSTERS: usize = 165;
-const DIM: usize = 32;
+const SIZES: [usize; 3] = [6_601, 33_010, 100_000];
 const BATCH_SIZE: usize = 32;
 const K: usize = 100;
-const CONFIG: &str = r#"{"hard_ratio":0.5,"hardness_k":100}"#;
+/// About 200 items per cluster, as many as a realistic neighbourhood draws from.
+const ITEMS_PER_CLUSTER: usize = 200;
+const DIM: usize = 8;
+const SEED: u64 = 2024;
+/// Epoch numbers start here so that curriculum and progressive run their hard stages.
+const FIRST_EPOCH: u32 = 1_000;
+
+/// A realistic neighbour table without the seconds an exact one costs at these sizes: each
+/// item's neighbours are `K` distinct random members of its own cluster, which is what an exact
+/// table of well-separated clusters holds (in another order, which batching does not use).
+fn cluster_neighbour_table(labels: &[usize], n_clusters: usize) -> Vec<u32> {
+    let mut members: Vec<Vec<u32>> = vec![Vec::new(); n_clusters];
+    for (item, &label) in labels.iter().enumerate() {
+        members[label].push(item as u32);
+    }
+    let mut rng = Rng::for_stream(SEED, &[labels.len() as u64]);
+    let mut table = Vec::with_capacity(labels.len() * K);
+    for (item, &label) in labels.iter().enumerate() {
+        let mut mates: Vec<u32> = members[label]
+            .iter()
+            .copied()
+            .filter(|&m| m as usize != item)
+            .collect();
+        for slot in 0..K {
+            let chosen = slot + rng.below(mates.len() - slot);
+            mates.swap(slot, chosen);
+        }
+        table.extend_from_slice(&mates[..K]);
+    }
+    table
+}
+
+fn bench_epochs(c: &mut Criterion, name: &str, data: &SamplerData<'_>, sampler: &dyn Sampler) {
+    let mut buffers = EpochBuffers::new(data.n_items());
+    let mut epoch = FIRST_EPOCH;
+    c.bench_function(name, |b| {
+        b.iter(|| {
+            epoch += 1;
+            let mut sink = buffers.sink();
+            black_box(sampler.epoch(data, epoch, &mut sink).expect("epoch"));
+            black_box(sink.n_batches())
+        })
+    });
+}
 
 fn samplers(c: &mut Criterion) {
-    let fixture = fixtures::clustered_embeddings(N_ITEMS, CLUSTERS, DIM, 0.5, 1);
-    let neighbours = neighbour_table(&fixture.embeddings, DIM, K).expect("neighbour table");
-    let data = SamplerData::new(
-        N_ITEMS,
-        BATCH_SIZE,
-        1,
-        false,
-        &fixture.embeddings,
-        DIM,
-        &neighbours,
-        K,
-    )
-    .expect("valid inputs");
     let registry = PluginRegistry::discover(&[]);
-    let plugin = registry
-        .resolve("hard")
-        .expect("build the workspace first: the hard plugin is missing");
-    let loaded = ForeignSampler::new(&plugin, CONFIG).expect("hard plugin");
-    let in_process = hard_sampler::HardSampler::from_config(CONFIG).expect("hard config");
-    let mut buffers = EpochBuffers::new(N_ITEMS);
-
-    let mut group = c.benchmark_group("hard epoch, N=33010 B=32 k=100 r=0.5");
-    let mut epoch = 0u32;
-    let mut bench = |name: &str, sampler: &dyn Sampler| {
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                epoch += 1;
-                let mut sink = buffers.sink();
-                black_box(sampler.epoch(&data, epoch, &mut sink).expect("epoch"));
-                black_box(sink.n_batches())
-            })
-        });
-    };
-    bench("in-process", &in_process);
-    bench("loaded plugin", &loaded);
-    group.finish();
-
-    let mut group = c.benchmark_group("neighbour table");
-    group.sample_size(10);
-    group.bench_function("exact top-100, N=33010 d=32", |b| {
-        b.iter(|| black_box(neighbour_table(&fixture.embeddings, DIM, K).expect("table")))
-    });
-    group.finish();
+    for n_items in SIZES {
+        let n_clusters = n_items / ITEMS_PER_CLUSTER;
+        let fixture = fixtures::clustered_embeddings(n_items, n_clusters, DIM, 0.5, SEED);
+        let neighbours = cluster_neighbour_table(&fixture.labels, n_clusters);
+        let data = SamplerData::new(
+            n_items,
+            BATCH_SIZE,
+            SEED,
+            false,
+            &fixture.embeddings,
+            DIM,
+            &neighbours,
+            K,
+        )
+        .expect("valid benchmark inputs");
+        for name in ["random", "hard", "curriculum", "progressive"] {
+            let plugin = registry
+                .resolve(name)
+                .expect("build the workspace first: a plugin is missing");
+            let loaded = ForeignSampler::new(&plugin, "{}").expect("default configuration");
+            bench_epochs(c, &format!("epoch/{name}/{n_items}"), &data, &loaded);
+        }
+        let in_process = hard_sampler::HardSampler::from_config("{}").expect("hard");
+        bench_epochs(
+            c,
+            &format!("epoch/hard-in-process/{n_items}"),
+            &data,
+            &in_process,
+        );
+    }
 }
 
 criterion_group!(benches, samplers);
