@@ -75,16 +75,18 @@ fn chebi20_features_match_rdkit() {
         agreement.bond_count_matches, agreement.molecules,
         "bond counts"
     );
-    // (feature index, minimum share) for atoms, then bonds.
+    // (feature index, minimum share) for atoms, then bonds. The acceptance minimums were 95% to
+    // 99.5% depending on the feature; every feature measured 100%, so exact agreement is held
+    // and any regression shows up here.
     let atom_thresholds = [
-        (0, 1.0),   // element
-        (1, 0.95),  // chirality tag
-        (2, 1.0),   // degree
-        (3, 1.0),   // formal charge
-        (4, 0.99),  // total H
-        (6, 0.98),  // hybridisation
-        (7, 0.99),  // aromatic
-        (8, 0.995), // ring membership
+        (0, 1.0), // element
+        (1, 1.0), // chirality tag
+        (2, 1.0), // degree
+        (3, 1.0), // formal charge
+        (4, 1.0), // total H
+        (6, 1.0), // hybridisation
+        (7, 1.0), // aromatic
+        (8, 1.0), // ring membership
     ];
     for (feature, minimum) in atom_thresholds {
         let share = agreement.atom_share(feature);
@@ -94,7 +96,7 @@ fn chebi20_features_match_rdkit() {
             super::reference::ATOM_FEATURES[feature]
         );
     }
-    let bond_thresholds = [(0, 1.0), (1, 0.99), (2, 0.95), (3, 0.99)];
+    let bond_thresholds = [(0, 1.0), (1, 1.0), (2, 1.0), (3, 1.0)];
     for (feature, minimum) in bond_thresholds {
         let share = agreement.bond_share(feature);
         assert!(
