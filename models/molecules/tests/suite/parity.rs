@@ -84,6 +84,7 @@ fn chebi20_features_match_rdkit() {
         (2, 1.0), // degree
         (3, 1.0), // formal charge
         (4, 1.0), // total H
+        (5, 1.0), // radical electrons
         (6, 1.0), // hybridisation
         (7, 1.0), // aromatic
         (8, 1.0), // ring membership
