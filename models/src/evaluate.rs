@@ -1,6 +1,7 @@
 use tch::Tensor;
 
 use crate::Result;
+use crate::dropout::Mode;
 use crate::metrics::{DirectionMetrics, ranks_of_block};
 use crate::model::DualEncoder;
 use crate::split_tensors::SplitTensors;
@@ -17,10 +18,18 @@ pub struct Evaluation {
     pub item_to_text: DirectionMetrics,
 }
 
-/// Embeds the split with gradients off and scores both directions by cosine.
+/// Embeds the split with gradients and dropout off and scores both directions by cosine.
 pub(crate) fn evaluate(model: &DualEncoder, split: &SplitTensors) -> Result<Evaluation> {
     tch::no_grad(|| {
-        let items = model.embed_items(&split.items);
+        let chunk = split.embedding_chunk();
+        let items = (0..split.n)
+            .step_by(chunk)
+            .map(|first| {
+                let batch = split.item_range(first, chunk.min(split.n - first));
+                model.embed_items(&batch, &mut Mode::Eval)
+            })
+            .collect::<Result<Vec<Tensor>>>()?;
+        let items = Tensor::cat(&items, 0);
         let texts = model.embed_texts(&split.texts);
         Ok(Evaluation {
             text_to_item: direction_metrics(&texts, &items)?,

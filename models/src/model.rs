@@ -1,79 +1,232 @@
 use tch::{Tensor, nn};
 
+use crate::dropout::Mode;
+use crate::fingerprint::{FingerprintBatch, FingerprintMlp};
+use crate::graph::{GraphBatch, GraphEncoderConfig, GraphTransformer};
+use crate::head::l2_normalised;
+use crate::protocol::{ItemEncoderKind, TextTowerKind};
 use crate::tower::{Tower, TowerConfig};
+use crate::{ModelError, Result};
 
-/// Sizes of the dual encoder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Architecture and sizes of the dual encoder.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DualEncoderConfig {
-    /// Width of an item feature vector.
+    /// The item encoder.
+    pub item_encoder: ItemEncoderKind,
+    /// The text side.
+    pub text_tower: TextTowerKind,
+    /// Width of a dense item feature vector (read by the MLP item encoder only).
     pub item_dim: i64,
     /// Width of a text feature vector.
     pub text_dim: i64,
-    /// Hidden width of both towers.
+    /// Hidden width of the towers and graph layers.
     pub hidden: i64,
-    /// Width of the shared embedding space.
+    /// Width of the shared embedding space with the MLP text tower.
     pub shared_dim: i64,
+    /// Dropout of the molecule encoders while training.
+    pub dropout: f64,
+    /// Graph-transformer convolution layers.
+    pub graph_layers: i64,
+    /// Attention heads per graph-transformer layer.
+    pub attention_heads: i64,
+}
+
+impl DualEncoderConfig {
+    /// Width of both towers' embeddings: the text width when the text side is frozen or
+    /// projected, the shared width with the MLP text tower.
+    pub fn output_dim(&self) -> i64 {
+        match self.text_tower {
+            TextTowerKind::Mlp => self.shared_dim,
+            TextTowerKind::Frozen | TextTowerKind::Projection => self.text_dim,
+        }
+    }
+}
+
+/// A batch of items in the form its encoder reads.
+#[derive(Debug)]
+pub enum ItemBatch {
+    /// `rows x item_dim` dense features (the MLP encoder).
+    Dense(Tensor),
+    /// Molecular graphs (the graph transformer).
+    Graphs(GraphBatch),
+    /// Molecular fingerprints (the fingerprint MLP).
+    Fingerprints(FingerprintBatch),
+}
+
+#[derive(Debug)]
+enum ItemEncoder {
+    Mlp(Tower),
+    Graph(Box<GraphTransformer>),
+    Fingerprint(FingerprintMlp),
+}
+
+#[derive(Debug)]
+enum TextEncoder {
+    Mlp(Tower),
+    Frozen,
+    Projection(nn::Linear),
 }
 
 /// Two towers mapping items and texts into one space where matching pairs score high.
 #[derive(Debug)]
 pub struct DualEncoder {
-    item_tower: Tower,
-    text_tower: Tower,
+    item_encoder: ItemEncoder,
+    text_encoder: TextEncoder,
 }
 
 impl DualEncoder {
     /// A dual encoder whose variables live under `path` (initialised from libtorch's generator).
     pub fn new(path: nn::Path, config: &DualEncoderConfig) -> Self {
+        let output_dim = config.output_dim();
         let tower = |input_dim| TowerConfig {
             input_dim,
             hidden: config.hidden,
-            output_dim: config.shared_dim,
+            output_dim,
+        };
+        let item_path = &path / "item_tower";
+        let item_encoder = match config.item_encoder {
+            ItemEncoderKind::Mlp => {
+                ItemEncoder::Mlp(Tower::new(item_path, &tower(config.item_dim)))
+            }
+            ItemEncoderKind::GraphTransformer => {
+                ItemEncoder::Graph(Box::new(GraphTransformer::new(
+                    item_path,
+                    &GraphEncoderConfig {
+                        hidden: config.hidden,
+                        output_dim,
+                        layers: config.graph_layers,
+                        heads: config.attention_heads,
+                        dropout: config.dropout,
+                    },
+                )))
+            }
+            ItemEncoderKind::FingerprintMlp => ItemEncoder::Fingerprint(FingerprintMlp::new(
+                item_path,
+                config.hidden,
+                output_dim,
+                config.dropout,
+            )),
+        };
+        let text_path = &path / "text_tower";
+        let text_encoder = match config.text_tower {
+            TextTowerKind::Mlp => TextEncoder::Mlp(Tower::new(text_path, &tower(config.text_dim))),
+            TextTowerKind::Frozen => TextEncoder::Frozen,
+            TextTowerKind::Projection => TextEncoder::Projection(nn::linear(
+                text_path / "projection",
+                config.text_dim,
+                output_dim,
+                Default::default(),
+            )),
         };
         DualEncoder {
-            item_tower: Tower::new(&path / "item_tower", &tower(config.item_dim)),
-            text_tower: Tower::new(&path / "text_tower", &tower(config.text_dim)),
+            item_encoder,
+            text_encoder,
         }
     }
 
-    /// Unit-norm embeddings of a `rows x item_dim` batch of item features.
-    pub fn embed_items(&self, items: &Tensor) -> Tensor {
-        self.item_tower.forward(items)
+    /// Unit-norm embeddings of a batch of items; `mode` switches dropout on for training.
+    pub fn embed_items(&self, items: &ItemBatch, mode: &mut Mode<'_>) -> Result<Tensor> {
+        match (&self.item_encoder, items) {
+            (ItemEncoder::Mlp(tower), ItemBatch::Dense(features)) => Ok(tower.forward(features)),
+            (ItemEncoder::Graph(encoder), ItemBatch::Graphs(batch)) => {
+                Ok(encoder.forward(batch, mode))
+            }
+            (ItemEncoder::Fingerprint(encoder), ItemBatch::Fingerprints(batch)) => {
+                Ok(encoder.forward(batch, mode))
+            }
+            _ => Err(ModelError::InvalidData(
+                "the item batch is not in the form the item encoder reads".into(),
+            )),
+        }
     }
 
     /// Unit-norm embeddings of a `rows x text_dim` batch of text features.
     pub fn embed_texts(&self, texts: &Tensor) -> Tensor {
-        self.text_tower.forward(texts)
+        match &self.text_encoder {
+            TextEncoder::Mlp(tower) => tower.forward(texts),
+            TextEncoder::Frozen => l2_normalised(texts),
+            TextEncoder::Projection(linear) => l2_normalised(&texts.apply(linear)),
+        }
     }
 
     /// Embeddings of paired rows: `(items, texts)`.
-    pub fn forward(&self, items: &Tensor, texts: &Tensor) -> (Tensor, Tensor) {
-        (self.embed_items(items), self.embed_texts(texts))
+    pub fn forward(
+        &self,
+        items: &ItemBatch,
+        texts: &Tensor,
+        mode: &mut Mode<'_>,
+    ) -> Result<(Tensor, Tensor)> {
+        Ok((self.embed_items(items, mode)?, self.embed_texts(texts)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trainer::seeded;
 
-    #[test]
-    fn embeddings_are_unit_rows_of_the_shared_width() {
-        let vs = nn::VarStore::new(tch::Device::Cpu);
-        let config = DualEncoderConfig {
+    fn config(item_encoder: ItemEncoderKind, text_tower: TextTowerKind) -> DualEncoderConfig {
+        DualEncoderConfig {
+            item_encoder,
+            text_tower,
             item_dim: 6,
             text_dim: 4,
             hidden: 8,
             shared_dim: 3,
-        };
-        let model = DualEncoder::new(vs.root(), &config);
-        let items = Tensor::randn([5, 6], (tch::Kind::Float, tch::Device::Cpu));
-        let texts = Tensor::randn([5, 4], (tch::Kind::Float, tch::Device::Cpu));
-        let (item_emb, text_emb) = model.forward(&items, &texts);
+            dropout: 0.1,
+            graph_layers: 1,
+            attention_heads: 2,
+        }
+    }
+
+    #[test]
+    fn embeddings_are_unit_rows_of_the_shared_width() {
+        let (vs, model, items, texts) = seeded(0, || {
+            let vs = nn::VarStore::new(tch::Device::Cpu);
+            let model =
+                DualEncoder::new(vs.root(), &config(ItemEncoderKind::Mlp, TextTowerKind::Mlp));
+            let items = Tensor::randn([5, 6], (tch::Kind::Float, tch::Device::Cpu));
+            let texts = Tensor::randn([5, 4], (tch::Kind::Float, tch::Device::Cpu));
+            (vs, model, items, texts)
+        });
+        let (item_emb, text_emb) = model
+            .forward(&ItemBatch::Dense(items), &texts, &mut Mode::Eval)
+            .unwrap();
         for emb in [item_emb, text_emb] {
             assert_eq!(emb.size(), [5, 3]);
             let norms = emb.norm_scalaropt_dim(2.0, [-1i64], false);
             let ones = Tensor::ones([5], (tch::Kind::Float, tch::Device::Cpu));
             assert!(norms.allclose(&ones, 1e-5, 1e-6, false));
         }
+        drop(vs);
+    }
+
+    #[test]
+    fn frozen_texts_are_only_normalised_and_have_no_variables() {
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let config = config(ItemEncoderKind::FingerprintMlp, TextTowerKind::Frozen);
+        let model = seeded(0, || DualEncoder::new(vs.root(), &config));
+        assert_eq!(config.output_dim(), 4);
+        assert!(
+            vs.variables()
+                .keys()
+                .all(|name| name.starts_with("item_tower"))
+        );
+        let texts = Tensor::from_slice(&[3.0f32, 0.0, 4.0, 0.0]).view([1, 4]);
+        let expected = Tensor::from_slice(&[0.6f32, 0.0, 0.8, 0.0]).view([1, 4]);
+        assert!(
+            model
+                .embed_texts(&texts)
+                .allclose(&expected, 1e-6, 1e-7, false)
+        );
+    }
+
+    #[test]
+    fn a_batch_of_the_wrong_form_is_an_error() {
+        let vs = nn::VarStore::new(tch::Device::Cpu);
+        let config = config(ItemEncoderKind::GraphTransformer, TextTowerKind::Projection);
+        let model = seeded(0, || DualEncoder::new(vs.root(), &config));
+        let dense = ItemBatch::Dense(Tensor::zeros([2, 6], (tch::Kind::Float, tch::Device::Cpu)));
+        assert!(model.embed_items(&dense, &mut Mode::Eval).is_err());
     }
 }

@@ -1,10 +1,118 @@
+use std::fmt;
+use std::str::FromStr;
+
 use tch::Device;
 
 use crate::loss::LinearTemperature;
 use crate::{ModelError, Result};
 
-/// Names the training and evaluation protocol; change it whenever results would change.
+/// Names the default protocol (MLP item and text towers); [`ProtocolConfig::protocol_version`]
+/// names every architecture. Change it whenever results would change.
 pub const PROTOCOL_VERSION: &str = "dual-mlp-infonce/1";
+
+/// Which network turns items into embeddings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemEncoderKind {
+    /// Linear -> LayerNorm -> ReLU -> Linear on dense item vectors (the synthetic task).
+    Mlp,
+    /// The reference graph transformer on molecular graphs.
+    GraphTransformer,
+    /// A hashed circular fingerprint of each molecule, then an MLP: the quick molecule option.
+    FingerprintMlp,
+}
+
+/// Which network turns text features into embeddings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextTowerKind {
+    /// Linear -> LayerNorm -> ReLU -> Linear into the shared space (the synthetic task).
+    Mlp,
+    /// The text features themselves, L2-normalised, never trained (the reference's choice for
+    /// frozen description embeddings).
+    Frozen,
+    /// One trainable linear map of the text features (keeping their width), L2-normalised.
+    Projection,
+}
+
+impl ItemEncoderKind {
+    /// Every item encoder, in the order help text lists them.
+    pub const ALL: [ItemEncoderKind; 3] = [
+        ItemEncoderKind::Mlp,
+        ItemEncoderKind::GraphTransformer,
+        ItemEncoderKind::FingerprintMlp,
+    ];
+
+    /// The name flags and protocol versions use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ItemEncoderKind::Mlp => "mlp",
+            ItemEncoderKind::GraphTransformer => "graph-transformer",
+            ItemEncoderKind::FingerprintMlp => "fingerprint-mlp",
+        }
+    }
+
+    /// Whether the encoder reads molecular graphs (rather than dense vectors).
+    pub fn reads_graphs(self) -> bool {
+        self != ItemEncoderKind::Mlp
+    }
+}
+
+impl TextTowerKind {
+    /// Every text tower, in the order help text lists them.
+    pub const ALL: [TextTowerKind; 3] = [
+        TextTowerKind::Mlp,
+        TextTowerKind::Frozen,
+        TextTowerKind::Projection,
+    ];
+
+    /// The name flags and protocol versions use.
+    pub fn name(self) -> &'static str {
+        match self {
+            TextTowerKind::Mlp => "mlp",
+            TextTowerKind::Frozen => "frozen",
+            TextTowerKind::Projection => "projection",
+        }
+    }
+}
+
+/// Parses one of `names` into its value, or says which names exist.
+fn parse_named<T: Copy>(text: &str, all: &[T], name: fn(T) -> &'static str) -> Result<T, String> {
+    all.iter()
+        .copied()
+        .find(|&kind| name(kind) == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|&kind| name(kind)).collect();
+            format!(
+                "unknown name '{text}': expected one of {}",
+                names.join(", ")
+            )
+        })
+}
+
+impl FromStr for ItemEncoderKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        parse_named(text, &Self::ALL, Self::name)
+    }
+}
+
+impl FromStr for TextTowerKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        parse_named(text, &Self::ALL, Self::name)
+    }
+}
+
+impl fmt::Display for ItemEncoderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Display for TextTowerKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Every setting of the fixed protocol that samplers are compared under.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -27,10 +135,22 @@ pub struct ProtocolConfig {
     pub temperature: f64,
     /// Replaces `temperature` with a per-epoch linear schedule when set.
     pub temperature_schedule: Option<LinearTemperature>,
-    /// Width of the shared embedding space.
+    /// Width of the shared embedding space with the MLP text tower (the frozen and projected
+    /// text sides keep the text features' width).
     pub shared_dim: i64,
-    /// Hidden width of both towers.
+    /// Hidden width of the towers (and of every graph-transformer layer).
     pub hidden: i64,
+    /// The item encoder.
+    pub item_encoder: ItemEncoderKind,
+    /// The text side.
+    pub text_tower: TextTowerKind,
+    /// Dropout of the graph-transformer and fingerprint encoders while training (the MLP towers
+    /// have none).
+    pub dropout: f64,
+    /// Graph-transformer convolution layers.
+    pub graph_layers: i64,
+    /// Attention heads of each graph-transformer layer; they split `hidden` between them.
+    pub attention_heads: i64,
     /// libtorch intra-op threads (process-wide); fixed so CPU results are reproducible.
     pub threads: usize,
     /// Where tensors live: the CPU, or a CUDA device when libtorch has CUDA.
@@ -51,6 +171,11 @@ impl Default for ProtocolConfig {
             temperature_schedule: None,
             shared_dim: 64,
             hidden: 128,
+            item_encoder: ItemEncoderKind::Mlp,
+            text_tower: TextTowerKind::Mlp,
+            dropout: 0.1,
+            graph_layers: 4,
+            attention_heads: 4,
             threads: 1,
             device: Device::Cpu,
         }
@@ -58,6 +183,16 @@ impl Default for ProtocolConfig {
 }
 
 impl ProtocolConfig {
+    /// Names the architecture and protocol, for reports: [`PROTOCOL_VERSION`] for the MLP towers,
+    /// otherwise `<item encoder>+<text tower>-infonce/<revision>`, e.g.
+    /// `graph-transformer+frozen-infonce/1`.
+    pub fn protocol_version(&self) -> String {
+        match (self.item_encoder, self.text_tower) {
+            (ItemEncoderKind::Mlp, TextTowerKind::Mlp) => PROTOCOL_VERSION.to_string(),
+            (item, text) => format!("{item}+{text}-infonce/1"),
+        }
+    }
+
     /// InfoNCE temperature of the 0-based `epoch`.
     pub fn temperature_at(&self, epoch: u32) -> f64 {
         match self.temperature_schedule {
@@ -106,6 +241,20 @@ impl ProtocolConfig {
         for (field, value) in [("shared_dim", self.shared_dim), ("hidden", self.hidden)] {
             if value < 1 {
                 return invalid(field, "must be at least 1");
+            }
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return invalid("dropout", "must be in [0, 1)");
+        }
+        if self.item_encoder == ItemEncoderKind::GraphTransformer {
+            if self.graph_layers < 1 {
+                return invalid("graph_layers", "must be at least 1");
+            }
+            if self.attention_heads < 1 || self.hidden % self.attention_heads != 0 {
+                return invalid(
+                    "attention_heads",
+                    &format!("must be at least 1 and divide hidden ({})", self.hidden),
+                );
             }
         }
         if self.threads == 0 || i32::try_from(self.threads).is_err() {
@@ -187,6 +336,54 @@ mod tests {
                 "invalid protocol setting `beta2`: must be in [0, 1)",
                 "invalid protocol setting `threads`: must be between 1 and i32::MAX",
             ]
+        );
+    }
+
+    #[test]
+    fn every_architecture_has_its_own_version() {
+        let mut versions = Vec::new();
+        for item_encoder in ItemEncoderKind::ALL {
+            for text_tower in TextTowerKind::ALL {
+                let config = ProtocolConfig {
+                    item_encoder,
+                    text_tower,
+                    ..ProtocolConfig::default()
+                };
+                versions.push(config.protocol_version());
+            }
+        }
+        assert_eq!(versions[0], PROTOCOL_VERSION);
+        assert!(versions.contains(&"graph-transformer+frozen-infonce/1".to_string()));
+        let mut unique = versions.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), versions.len(), "{versions:?}");
+    }
+
+    #[test]
+    fn kinds_parse_from_their_names() {
+        for kind in ItemEncoderKind::ALL {
+            assert_eq!(kind.name().parse::<ItemEncoderKind>(), Ok(kind));
+        }
+        for kind in TextTowerKind::ALL {
+            assert_eq!(kind.to_string().parse::<TextTowerKind>(), Ok(kind));
+        }
+        assert_eq!(
+            "gnn".parse::<ItemEncoderKind>().unwrap_err(),
+            "unknown name 'gnn': expected one of mlp, graph-transformer, fingerprint-mlp"
+        );
+    }
+
+    #[test]
+    fn graph_settings_are_checked_for_the_graph_encoder() {
+        let config = ProtocolConfig {
+            item_encoder: ItemEncoderKind::GraphTransformer,
+            attention_heads: 3,
+            ..ProtocolConfig::default()
+        };
+        assert_eq!(
+            config.validate().unwrap_err().to_string(),
+            "invalid protocol setting `attention_heads`: must be at least 1 and divide hidden (128)"
         );
     }
 

@@ -1,48 +1,100 @@
-use fixtures::{PairedData, PairedSplit};
+use fixtures::{ItemFeatures, PairedData, PairedSplit};
 use tch::{Device, Tensor};
 
+use crate::fingerprint::FingerprintStore;
+use crate::graph::GraphStore;
+use crate::model::ItemBatch;
+use crate::protocol::ItemEncoderKind;
 use crate::{ModelError, Result};
 
-/// One split's features as `n x dim` float tensors on the training device, built once.
+/// A split's items in the form the item encoder reads, built once.
+#[derive(Debug)]
+pub(crate) enum ItemStore {
+    /// `n x dim` features on the training device.
+    Dense(Tensor),
+    /// Featurised graphs on the CPU, collated per batch.
+    Graphs(GraphStore),
+    /// Fingerprints on the CPU, collated per batch.
+    Fingerprints(FingerprintStore),
+}
+
+/// One split's items and `n x text_dim` text features, built once.
 #[derive(Debug)]
 pub(crate) struct SplitTensors {
-    pub items: Tensor,
+    pub items: ItemStore,
     pub texts: Tensor,
     pub n: usize,
+    device: Device,
 }
 
 impl SplitTensors {
-    /// Copies a checked split (see [`check_paired_data`]) to `device`.
-    pub fn new(split: &PairedSplit, device: Device) -> Self {
+    /// Prepares a checked split (see [`check_paired_data`]) for `encoder` on `device`.
+    pub fn new(split: &PairedSplit, encoder: ItemEncoderKind, device: Device) -> Self {
         // Vec lengths fit in i64 on every 64-bit target libtorch supports.
         let matrix = |values: &[f32], dim: usize| {
             Tensor::from_slice(values)
                 .reshape([split.n as i64, dim as i64])
                 .to_device(device)
         };
+        let items = match (&split.items, encoder) {
+            (ItemFeatures::Dense { values, dim }, _) => ItemStore::Dense(matrix(values, *dim)),
+            (ItemFeatures::Graphs(graphs), ItemEncoderKind::FingerprintMlp) => {
+                ItemStore::Fingerprints(FingerprintStore::new(graphs))
+            }
+            (ItemFeatures::Graphs(graphs), _) => ItemStore::Graphs(GraphStore::new(graphs)),
+        };
         SplitTensors {
-            items: matrix(&split.items, split.item_dim),
+            items,
             texts: matrix(&split.texts, split.text_dim),
             n: split.n,
+            device,
+        }
+    }
+
+    /// The items `rows` (in that order) as one batch.
+    pub fn item_batch(&self, rows: &[usize]) -> ItemBatch {
+        match &self.items {
+            ItemStore::Dense(matrix) => ItemBatch::Dense(matrix.index_select(0, &self.index(rows))),
+            ItemStore::Graphs(store) => ItemBatch::Graphs(store.collate(rows, self.device)),
+            ItemStore::Fingerprints(store) => {
+                ItemBatch::Fingerprints(store.collate(rows, self.device))
+            }
+        }
+    }
+
+    /// Rows `first..first + count` as one batch.
+    pub fn item_range(&self, first: usize, count: usize) -> ItemBatch {
+        match &self.items {
+            ItemStore::Dense(matrix) => {
+                ItemBatch::Dense(matrix.narrow(0, first as i64, count as i64))
+            }
+            _ => self.item_batch(&(first..first + count).collect::<Vec<_>>()),
+        }
+    }
+
+    /// `rows` as an index tensor on the device.
+    pub fn index(&self, rows: &[usize]) -> Tensor {
+        let rows: Vec<i64> = rows.iter().map(|&row| row as i64).collect();
+        Tensor::from_slice(&rows).to_device(self.device)
+    }
+
+    /// Rows embedded at once when the whole split is embedded: bounds the memory of a graph batch.
+    pub fn embedding_chunk(&self) -> usize {
+        match self.items {
+            ItemStore::Dense(_) => self.n.max(1),
+            ItemStore::Graphs(_) | ItemStore::Fingerprints(_) => 256,
         }
     }
 }
 
-/// Checks that both splits are non-empty, consistently shaped and finite.
-pub(crate) fn check_paired_data(data: &PairedData) -> Result<()> {
+/// Checks that both splits are non-empty, consistently shaped and finite, and that their items
+/// are what `encoder` reads.
+pub(crate) fn check_paired_data(data: &PairedData, encoder: ItemEncoderKind) -> Result<()> {
     let invalid = |message: String| Err(ModelError::InvalidData(message));
     for (name, split) in [("train", &data.train), ("test", &data.test)] {
-        if split.n == 0 || split.item_dim == 0 || split.text_dim == 0 {
+        if split.n == 0 || split.text_dim == 0 {
             return invalid(format!(
                 "the {name} split has no pairs or a zero-width view"
-            ));
-        }
-        if split.items.len() != split.n * split.item_dim {
-            return invalid(format!(
-                "the {name} split has {} item values, not {} x {}",
-                split.items.len(),
-                split.n,
-                split.item_dim
             ));
         }
         if split.texts.len() != split.n * split.text_dim {
@@ -53,16 +105,67 @@ pub(crate) fn check_paired_data(data: &PairedData) -> Result<()> {
                 split.text_dim
             ));
         }
-        if split
-            .items
-            .iter()
-            .chain(&split.texts)
-            .any(|v| !v.is_finite())
-        {
+        if split.texts.iter().any(|v| !v.is_finite()) {
             return invalid(format!("the {name} split has a NaN or infinite value"));
         }
+        if encoder.reads_graphs() != matches!(split.items, ItemFeatures::Graphs(_)) {
+            return invalid(format!(
+                "the item encoder {encoder} cannot read the {name} split's {}",
+                split.items.kind()
+            ));
+        }
+        match &split.items {
+            ItemFeatures::Dense { values, dim } => {
+                if *dim == 0 {
+                    return invalid(format!(
+                        "the {name} split has no pairs or a zero-width view"
+                    ));
+                }
+                if values.len() != split.n * dim {
+                    return invalid(format!(
+                        "the {name} split has {} item values, not {} x {dim}",
+                        values.len(),
+                        split.n,
+                    ));
+                }
+                if values.iter().any(|v| !v.is_finite()) {
+                    return invalid(format!("the {name} split has a NaN or infinite value"));
+                }
+            }
+            ItemFeatures::Graphs(graphs) => {
+                if graphs.len() != split.n {
+                    return invalid(format!(
+                        "the {name} split has {} molecules for {} pairs",
+                        graphs.len(),
+                        split.n
+                    ));
+                }
+                for (row, graph) in graphs.iter().enumerate() {
+                    let atoms = graph.atoms.len();
+                    if atoms == 0 {
+                        return invalid(format!("molecule {row} of the {name} split has no atoms"));
+                    }
+                    if let Some(bond) = graph
+                        .bonds
+                        .iter()
+                        .find(|b| b.begin as usize >= atoms || b.end as usize >= atoms)
+                    {
+                        return invalid(format!(
+                            "molecule {row} of the {name} split has a bond {}-{} beyond its {atoms} atoms",
+                            bond.begin, bond.end
+                        ));
+                    }
+                }
+            }
+        }
     }
-    if (data.train.item_dim, data.train.text_dim) != (data.test.item_dim, data.test.text_dim) {
+    let item_width = |split: &PairedSplit| match split.items {
+        ItemFeatures::Dense { dim, .. } => dim,
+        ItemFeatures::Graphs(_) => 0,
+    };
+    if (item_width(&data.train), data.train.text_dim)
+        != (item_width(&data.test), data.test.text_dim)
+    {
         return invalid("the train and test splits have different feature widths".into());
     }
     Ok(())

@@ -1,5 +1,7 @@
 use tch::nn;
 
+use crate::head::l2_normalised;
+
 /// Sizes of one tower: `input_dim -> hidden -> output_dim`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TowerConfig {
@@ -49,10 +51,4 @@ impl Tower {
             .apply(&self.output);
         l2_normalised(&projected)
     }
-}
-
-/// Rows scaled to unit L2 norm; the floor keeps an all-zero row finite.
-fn l2_normalised(rows: &tch::Tensor) -> tch::Tensor {
-    let norms = rows.norm_scalaropt_dim(2.0, [-1i64], true).clamp_min(1e-12);
-    rows / norms
 }

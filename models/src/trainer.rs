@@ -1,9 +1,10 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use fixtures::PairedData;
-use tch::{Tensor, nn, nn::OptimizerConfig};
+use fixtures::{ItemFeatures, PairedData};
+use tch::{nn, nn::OptimizerConfig};
 
+use crate::dropout::{DropoutRng, Mode};
 use crate::evaluate::{Evaluation, evaluate};
 use crate::loss::symmetric_info_nce;
 use crate::model::{DualEncoder, DualEncoderConfig};
@@ -15,6 +16,15 @@ use crate::{ModelError, Result};
 /// trainers built at once on different threads would otherwise interleave its draws. (Other
 /// libtorch random draws made on other threads meanwhile would still disturb it.)
 static SEEDED_INIT: Mutex<()> = Mutex::new(());
+
+/// Runs `init` with libtorch's generator seeded by `seed`, holding the lock that keeps other
+/// seeded initialisations from interleaving their draws.
+pub(crate) fn seeded<T>(seed: u64, init: impl FnOnce() -> T) -> T {
+    let _guard = SEEDED_INIT.lock().unwrap_or_else(PoisonError::into_inner);
+    // Bit-for-bit reinterpretation: every u64 seed names a distinct libtorch seed.
+    tch::manual_seed(seed as i64);
+    init()
+}
 
 /// What one training epoch did.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,32 +50,40 @@ pub struct Trainer {
     optimizer: nn::Optimizer,
     train: SplitTensors,
     test: SplitTensors,
+    /// Draws the dropout masks of training steps.
+    dropout_rng: DropoutRng,
     // Owns the variables the model and optimiser refer to.
     _variables: nn::VarStore,
 }
 
 impl Trainer {
     /// A trainer whose initial weights depend only on `seed` and the sizes in `config` and
-    /// `data` (not on the sampler). Sets libtorch's process-wide thread count.
+    /// `data` (not on the sampler), and whose dropout masks depend only on `seed` and the batches.
+    /// Sets libtorch's process-wide thread count.
     pub fn new(config: ProtocolConfig, data: &PairedData, seed: u64) -> Result<Self> {
         config.validate()?;
-        check_paired_data(data)?;
+        check_paired_data(data, config.item_encoder)?;
         // `validate` bounds `threads` to i32.
         tch::set_num_threads(config.threads as i32);
         let shape = DualEncoderConfig {
-            item_dim: data.train.item_dim as i64,
+            item_encoder: config.item_encoder,
+            text_tower: config.text_tower,
+            item_dim: match &data.train.items {
+                ItemFeatures::Dense { dim, .. } => *dim as i64,
+                ItemFeatures::Graphs(_) => 0,
+            },
             text_dim: data.train.text_dim as i64,
             hidden: config.hidden,
             shared_dim: config.shared_dim,
+            dropout: config.dropout,
+            graph_layers: config.graph_layers,
+            attention_heads: config.attention_heads,
         };
-        let (variables, model) = {
-            let _guard = SEEDED_INIT.lock().unwrap_or_else(PoisonError::into_inner);
-            // Bit-for-bit reinterpretation: every u64 seed names a distinct libtorch seed.
-            tch::manual_seed(seed as i64);
+        let (variables, model) = seeded(seed, || {
             let variables = nn::VarStore::new(config.device);
             let model = DualEncoder::new(variables.root(), &shape);
             (variables, model)
-        };
+        });
         let adamw = nn::AdamW {
             beta1: config.beta1,
             beta2: config.beta2,
@@ -77,8 +95,9 @@ impl Trainer {
             config,
             model,
             optimizer,
-            train: SplitTensors::new(&data.train, config.device),
-            test: SplitTensors::new(&data.test, config.device),
+            train: SplitTensors::new(&data.train, config.item_encoder, config.device),
+            test: SplitTensors::new(&data.test, config.item_encoder, config.device),
+            dropout_rng: DropoutRng::new(seed),
             _variables: variables,
         })
     }
@@ -109,7 +128,7 @@ impl Trainer {
                 continue;
             }
             let started = Instant::now();
-            loss_sum += self.step(batch, temperature);
+            loss_sum += self.step(batch, temperature)?;
             stats.seconds_in_steps += started.elapsed().as_secs_f64();
             stats.steps += 1;
             stats.items += batch.len();
@@ -135,16 +154,16 @@ impl Trainer {
         }
     }
 
-    /// One clipped AdamW step on the given rows; returns the loss before the step.
-    fn step(&mut self, rows: &[u32], temperature: f64) -> f64 {
-        let rows: Vec<i64> = rows.iter().map(|&row| i64::from(row)).collect();
-        let rows = Tensor::from_slice(&rows).to_device(self.config.device);
-        let items = self.train.items.index_select(0, &rows);
-        let texts = self.train.texts.index_select(0, &rows);
-        let (item_emb, text_emb) = self.model.forward(&items, &texts);
+    /// One clipped AdamW step on the given rows (dropout on); returns the loss before the step.
+    fn step(&mut self, rows: &[u32], temperature: f64) -> Result<f64> {
+        let rows: Vec<usize> = rows.iter().map(|&row| row as usize).collect();
+        let items = self.train.item_batch(&rows);
+        let texts = self.train.texts.index_select(0, &self.train.index(&rows));
+        let mut mode = Mode::Train(&mut self.dropout_rng);
+        let (item_emb, text_emb) = self.model.forward(&items, &texts, &mut mode)?;
         let loss = symmetric_info_nce(&item_emb, &text_emb, temperature);
         self.optimizer
             .backward_step_clip_norm(&loss, self.config.grad_clip_norm);
-        loss.double_value(&[])
+        Ok(loss.double_value(&[]))
     }
 }

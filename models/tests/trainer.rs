@@ -1,6 +1,6 @@
 //! The protocol end to end on a small synthetic task.
 
-use fixtures::{PairedData, SyntheticTaskConfig, synthetic_task};
+use fixtures::{ItemFeatures, PairedData, SyntheticTaskConfig, synthetic_task};
 use models::{ModelError, ProtocolConfig, Trainer};
 
 fn small_task() -> PairedData {
@@ -88,8 +88,10 @@ fn rows_beyond_the_train_split_are_rejected() {
 #[test]
 fn inconsistent_data_is_rejected() {
     let mut data = small_task();
-    data.test.item_dim = 32;
-    data.test.items.truncate(128 * 32);
+    data.test.items = ItemFeatures::Dense {
+        values: vec![0.5; 128 * 32],
+        dim: 32,
+    };
     let err = Trainer::new(ProtocolConfig::default(), &data, 0)
         .err()
         .unwrap();

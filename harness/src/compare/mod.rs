@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use models::{PROTOCOL_VERSION, Trainer};
+use models::Trainer;
 use sampler_api::contract::HardnessMeter;
 use sampler_api::{BatchSink, EpochBuffers, EpochNote, Sampler, SamplerData};
 
@@ -35,8 +35,15 @@ pub struct CompareOutcome {
 pub fn run(plan: &ComparePlan, registry: &PluginRegistry) -> Result<CompareOutcome> {
     let samplers = configure(registry, &plan.samplers, &parse_overrides(&plan.sets)?)?;
     let labels: Vec<String> = samplers.iter().map(|s| s.label.clone()).collect();
+    // A dataset error leaves no output folder behind; loading takes about a second.
+    let loaded = dataset::load(&plan.dataset, plan.strict)?;
     let mut outputs = Outputs::create(&plan.out)?;
-    let loaded = dataset::load(plan.dataset);
+    if let dataset::DatasetSpec::Files(_) = plan.dataset {
+        let list = dataset::write_skipped(&plan.out, &loaded.skipped)?;
+        if let Some(warning) = dataset::skipped_summary(&loaded, &list) {
+            eprintln!("{warning}");
+        }
+    }
     let data = &loaded.data;
     let inputs = SamplerInputs::for_samplers(
         data.train.normalised_texts(),
@@ -47,7 +54,7 @@ pub fn run(plan: &ComparePlan, registry: &PluginRegistry) -> Result<CompareOutco
     )
     .context("description embeddings of the train split")?;
     let context = RunContext {
-        protocol_version: PROTOCOL_VERSION.to_string(),
+        protocol_version: plan.protocol.protocol_version(),
         dataset: data.name.clone(),
         dataset_fingerprint: loaded.fingerprint.clone(),
         harness_version: env!("CARGO_PKG_VERSION").to_string(),

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use models::{LinearTemperature, ProtocolConfig};
+use models::{ItemEncoderKind, LinearTemperature, ProtocolConfig, TextTowerKind};
 
-use crate::dataset::DatasetChoice;
+use crate::dataset::{DatasetChoice, DatasetSpec, Manifest};
 
 /// Flags of `harness compare`.
 #[derive(Debug, Clone, clap::Args)]
@@ -49,9 +49,24 @@ pub struct CompareArgs {
     /// Sampler setting, e.g. --set hard.hard_ratio=0.7 (repeatable; VALUE is JSON or text).
     #[arg(long = "set", value_name = "SAMPLER.KEY=VALUE")]
     pub sets: Vec<String>,
-    /// Dataset to train and evaluate on.
-    #[arg(long, value_enum, default_value_t = DatasetChoice::Synthetic)]
+    /// Dataset: synthetic (built in), chebi20 (the shared folder layout in --data-dir) or the
+    /// path of a dataset manifest (.json).
+    #[arg(long, default_value = "synthetic", value_name = "NAME|MANIFEST")]
     pub dataset: DatasetChoice,
+    /// Folder of --dataset chebi20: train.tsv, test.tsv, train.minilm.npy, test.minilm.npy.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Stop at a SMILES that does not parse instead of skipping its pair (and listing it).
+    #[arg(long)]
+    pub strict: bool,
+    /// Item encoder: mlp, graph-transformer or fingerprint-mlp [default: mlp for synthetic,
+    /// graph-transformer for molecule datasets].
+    #[arg(long, value_name = "NAME")]
+    pub item_encoder: Option<ItemEncoderKind>,
+    /// Text side: mlp, frozen or projection [default: mlp for synthetic, frozen for molecule
+    /// datasets].
+    #[arg(long, value_name = "NAME")]
+    pub text_tower: Option<TextTowerKind>,
     /// Leave out each epoch's short last batch (for every sampler).
     #[arg(long)]
     pub drop_last: bool,
@@ -76,7 +91,9 @@ pub struct ComparePlan {
     pub sets: Vec<String>,
     pub seeds: Vec<u64>,
     pub protocol: ProtocolConfig,
-    pub dataset: DatasetChoice,
+    pub dataset: DatasetSpec,
+    /// An unparsable SMILES is an error rather than a skipped pair.
+    pub strict: bool,
     pub drop_last: bool,
     pub out: PathBuf,
     pub quiet: bool,
@@ -104,6 +121,8 @@ impl CompareArgs {
             bail!("--seed-list: seed {seed} is listed twice");
         }
         let device = parse_device(&self.device)?;
+        let dataset = self.dataset_spec()?;
+        let (item_encoder, text_tower) = self.architecture()?;
         let protocol = ProtocolConfig {
             epochs: self.epochs,
             batch_size: self.batch_size,
@@ -117,6 +136,8 @@ impl CompareArgs {
             }),
             threads: self.threads,
             device,
+            item_encoder,
+            text_tower,
             ..ProtocolConfig::default()
         };
         protocol
@@ -131,11 +152,52 @@ impl CompareArgs {
             sets: self.sets.clone(),
             seeds,
             protocol,
-            dataset: self.dataset,
+            dataset,
+            strict: self.strict,
             drop_last: self.drop_last,
             out,
             quiet: self.quiet,
         })
+    }
+
+    /// The dataset's files, checked to exist (so a bad path fails before any work).
+    fn dataset_spec(&self) -> Result<DatasetSpec> {
+        let manifest = match (&self.dataset, &self.data_dir) {
+            (DatasetChoice::Chebi20, Some(dir)) => Manifest::chebi20(dir),
+            (DatasetChoice::Chebi20, None) => bail!(
+                "--dataset chebi20 needs --data-dir DIR, the folder holding train.tsv, test.tsv, train.minilm.npy and test.minilm.npy"
+            ),
+            (_, Some(_)) => bail!("--data-dir only applies to --dataset chebi20"),
+            (DatasetChoice::Synthetic, None) => return Ok(DatasetSpec::Synthetic),
+            (DatasetChoice::Manifest(path), None) => Manifest::read(path).context("--dataset")?,
+        };
+        manifest.check_files_exist().context("--dataset")?;
+        Ok(DatasetSpec::Files(manifest))
+    }
+
+    /// The encoders: the flags, else the dataset's defaults; refuses an item encoder that cannot
+    /// read the dataset's items.
+    fn architecture(&self) -> Result<(ItemEncoderKind, TextTowerKind)> {
+        let molecules = self.dataset.has_molecules();
+        let item_encoder = self.item_encoder.unwrap_or(if molecules {
+            ItemEncoderKind::GraphTransformer
+        } else {
+            ItemEncoderKind::Mlp
+        });
+        let text_tower = self.text_tower.unwrap_or(if molecules {
+            TextTowerKind::Frozen
+        } else {
+            TextTowerKind::Mlp
+        });
+        match (item_encoder.reads_graphs(), molecules) {
+            (true, false) => bail!(
+                "--item-encoder {item_encoder} reads molecules, but the synthetic dataset has dense items: use mlp"
+            ),
+            (false, true) => bail!(
+                "--item-encoder {item_encoder} reads dense vectors, but a molecule dataset has graphs: use graph-transformer or fingerprint-mlp"
+            ),
+            _ => Ok((item_encoder, text_tower)),
+        }
     }
 }
 

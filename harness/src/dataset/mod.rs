@@ -1,0 +1,553 @@
+//! The paired datasets a comparison can run on, with a content fingerprint for reports.
+//!
+//! * `synthetic`: the built-in task, generated in code (see `fixtures::synthetic_task`).
+//! * Molecule datasets on disk, per split a pairs table (`id, SMILES, description`, see
+//!   [`table`]) and a float32 `.npy` of description embeddings in the table's row order (see
+//!   [`npy`]); named by a JSON manifest (see [`Manifest`]) or by `chebi20` plus a folder holding
+//!   `train.tsv`, `test.tsv`, `train.minilm.npy` and `test.minilm.npy`.
+//!
+//! Loading is strict: a malformed table or `.npy`, row counts that disagree, a NaN, infinite or
+//! all-zero embedding, or an id used twice is an error naming the file (and line). A SMILES that
+//! does not parse is skipped with its pair and listed (or, with `strict`, an error).
+
+pub mod npy;
+pub mod table;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use fixtures::{ItemFeatures, PairedData, PairedSplit, SyntheticTaskConfig, synthetic_task};
+use molecules::MolGraph;
+use serde::Deserialize;
+
+use table::{TableRow, parse_table};
+
+/// Which dataset `--dataset` names: `synthetic`, `chebi20` or the path of a manifest (`.json`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatasetChoice {
+    /// The built-in synthetic 5-cluster task, generated in code (see `fixtures::synthetic_task`).
+    Synthetic,
+    /// The shared ChEBI-20 folder layout (the folder comes from `--data-dir`).
+    Chebi20,
+    /// A dataset described by a manifest file.
+    Manifest(PathBuf),
+}
+
+impl FromStr for DatasetChoice {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "synthetic" => Ok(DatasetChoice::Synthetic),
+            "chebi20" => Ok(DatasetChoice::Chebi20),
+            path if path.to_ascii_lowercase().ends_with(".json") => {
+                Ok(DatasetChoice::Manifest(PathBuf::from(path)))
+            }
+            other => Err(format!(
+                "unknown dataset '{other}': expected synthetic, chebi20 or the path of a dataset manifest (.json)"
+            )),
+        }
+    }
+}
+
+impl DatasetChoice {
+    /// Whether the dataset holds molecules (rather than dense synthetic items).
+    pub fn has_molecules(&self) -> bool {
+        *self != DatasetChoice::Synthetic
+    }
+}
+
+/// The two files of one split.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitFiles {
+    /// Pairs table: `.tsv` or `.csv`, header line, then `id, SMILES, description` rows.
+    pub table: PathBuf,
+    /// float32 `.npy` of shape `[rows, dim]`: row `i` embeds the description of table row `i`.
+    pub embeddings: PathBuf,
+}
+
+/// A dataset manifest: `{"name": ..., "train": {"table": ..., "embeddings": ...}, "test": {...}}`
+/// with paths relative to the manifest's folder (or absolute).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Name shown in reports.
+    pub name: String,
+    /// Pairs the model is trained on.
+    pub train: SplitFiles,
+    /// Held-out pairs (the retrieval gallery).
+    pub test: SplitFiles,
+}
+
+/// A dataset resolved to what must be generated or read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatasetSpec {
+    /// The built-in synthetic task.
+    Synthetic,
+    /// A molecule dataset on disk (paths resolved).
+    Files(Manifest),
+}
+
+/// Why a dataset could not be read; every message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    /// The file could not be read at all.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Something is wrong at one line of a file.
+    #[error("{}:{line}: {message}", path.display())]
+    AtLine {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// Something is wrong with a file as a whole (or with a pair of files).
+    #[error("{}: {message}", path.display())]
+    InFile { path: PathBuf, message: String },
+}
+
+impl DatasetError {
+    fn at(path: &Path, line: usize, message: impl Into<String>) -> Self {
+        let (path, message) = (path.to_path_buf(), message.into());
+        if line == 0 {
+            DatasetError::InFile { path, message }
+        } else {
+            DatasetError::AtLine {
+                path,
+                line,
+                message,
+            }
+        }
+    }
+}
+
+impl Manifest {
+    /// Reads a manifest; its relative paths are resolved against its folder.
+    pub fn read(path: &Path) -> Result<Self, DatasetError> {
+        let text = std::fs::read_to_string(path).map_err(|source| DatasetError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut manifest: Manifest = serde_json::from_str(&text).map_err(|e| {
+            DatasetError::at(path, e.line(), format!("not a valid dataset manifest: {e}"))
+        })?;
+        let folder = path.parent().unwrap_or(Path::new(""));
+        for split in [&mut manifest.train, &mut manifest.test] {
+            split.table = folder.join(&split.table);
+            split.embeddings = folder.join(&split.embeddings);
+        }
+        Ok(manifest)
+    }
+
+    /// The shared ChEBI-20 layout in `folder`.
+    pub fn chebi20(folder: &Path) -> Self {
+        let split = |name: &str| SplitFiles {
+            table: folder.join(format!("{name}.tsv")),
+            embeddings: folder.join(format!("{name}.minilm.npy")),
+        };
+        Manifest {
+            name: "chebi20".into(),
+            train: split("train"),
+            test: split("test"),
+        }
+    }
+
+    /// The four files, with their roles.
+    fn files(&self) -> [(&'static str, &Path); 4] {
+        [
+            ("train table", &self.train.table),
+            ("train embeddings", &self.train.embeddings),
+            ("test table", &self.test.table),
+            ("test embeddings", &self.test.embeddings),
+        ]
+    }
+
+    /// The first file that does not exist, as an error (so a bad path fails before any work).
+    pub fn check_files_exist(&self) -> Result<(), DatasetError> {
+        match self.files().into_iter().find(|(_, path)| !path.is_file()) {
+            Some((role, path)) => Err(DatasetError::InFile {
+                path: path.to_path_buf(),
+                message: format!("the {role} file does not exist"),
+            }),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A pair left out because its SMILES did not parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedMolecule {
+    /// `train` or `test`.
+    pub split: &'static str,
+    /// The pairs table.
+    pub table: PathBuf,
+    /// Its line in the table.
+    pub line: usize,
+    /// The pair's id.
+    pub id: String,
+    /// The SMILES as written.
+    pub smiles: String,
+    /// The parser's message.
+    pub reason: String,
+}
+
+/// A loaded dataset and the fingerprint of its contents.
+#[derive(Debug, Clone)]
+pub struct LoadedDataset {
+    pub data: PairedData,
+    /// 64-bit FNV-1a, as 16 hex digits: of every number of both splits (synthetic), or of the
+    /// files' bytes and the skipped rows (datasets on disk).
+    pub fingerprint: String,
+    /// Pairs left out because their SMILES did not parse, in file order.
+    pub skipped: Vec<SkippedMolecule>,
+}
+
+/// Generates or reads the dataset; with `strict`, an unparsable SMILES is an error.
+pub fn load(spec: &DatasetSpec, strict: bool) -> Result<LoadedDataset, DatasetError> {
+    match spec {
+        DatasetSpec::Synthetic => {
+            let data = synthetic_task(&SyntheticTaskConfig::default());
+            let fingerprint = fingerprint(&data);
+            Ok(LoadedDataset {
+                data,
+                fingerprint,
+                skipped: Vec::new(),
+            })
+        }
+        DatasetSpec::Files(manifest) => load_files(manifest, strict),
+    }
+}
+
+/// 64-bit FNV-1a.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn hex(&self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+/// FNV-1a over the splits' sizes and values: changes whenever any number changes.
+pub fn fingerprint(data: &PairedData) -> String {
+    let mut hash = Fnv::new();
+    let feed_size = |hash: &mut Fnv, size: usize| hash.feed(&(size as u64).to_le_bytes());
+    for split in [&data.train, &data.test] {
+        match &split.items {
+            ItemFeatures::Dense { values, dim } => {
+                for size in [split.n, *dim, split.text_dim] {
+                    feed_size(&mut hash, size);
+                }
+                for value in values {
+                    hash.feed(&value.to_le_bytes());
+                }
+            }
+            ItemFeatures::Graphs(graphs) => {
+                for size in [split.n, 0, split.text_dim] {
+                    feed_size(&mut hash, size);
+                }
+                for graph in graphs {
+                    feed_graph(&mut hash, graph);
+                }
+            }
+        }
+        for value in &split.texts {
+            hash.feed(&value.to_le_bytes());
+        }
+    }
+    hash.hex()
+}
+
+fn feed_graph(hash: &mut Fnv, graph: &MolGraph) {
+    hash.feed(&(graph.atoms.len() as u64).to_le_bytes());
+    for a in &graph.atoms {
+        hash.feed(&[
+            a.atomic_number,
+            a.chirality,
+            a.degree,
+            a.formal_charge as u8,
+            a.total_hydrogens,
+            a.radical_electrons,
+            a.hybridization,
+            u8::from(a.aromatic),
+            u8::from(a.in_ring),
+        ]);
+    }
+    hash.feed(&(graph.bonds.len() as u64).to_le_bytes());
+    for b in &graph.bonds {
+        hash.feed(&b.begin.to_le_bytes());
+        hash.feed(&b.end.to_le_bytes());
+        hash.feed(&[b.bond_type, b.stereo, u8::from(b.conjugated)]);
+    }
+}
+
+/// The molecule of a SMILES from a table (the parser reads ChEBI-20's doubled `\\` bond
+/// directions as single ones).
+fn parse_molecule(smiles: &str) -> Result<MolGraph, String> {
+    let graph = molecules::parse_smiles(smiles).map_err(|e| e.to_string())?;
+    if graph.atoms.is_empty() {
+        return Err("the SMILES has no atoms".into());
+    }
+    Ok(graph)
+}
+
+/// One split read from disk, before its molecules are parsed.
+struct RawSplit<'a> {
+    name: &'static str,
+    files: &'a SplitFiles,
+    rows: Vec<TableRow>,
+    embeddings: npy::NpyMatrix,
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, DatasetError> {
+    std::fs::read(path).map_err(|source| DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn read_split<'a>(
+    name: &'static str,
+    files: &'a SplitFiles,
+    hash: &mut Fnv,
+) -> Result<RawSplit<'a>, DatasetError> {
+    let table_bytes = read_bytes(&files.table)?;
+    let npy_bytes = read_bytes(&files.embeddings)?;
+    for bytes in [&table_bytes, &npy_bytes] {
+        hash.feed(&(bytes.len() as u64).to_le_bytes());
+        hash.feed(bytes);
+    }
+    let rows = parse_table(&files.table, &table_bytes)
+        .map_err(|(line, message)| DatasetError::at(&files.table, line, message))?;
+    let embeddings = npy::parse_npy(&npy_bytes)
+        .map_err(|message| DatasetError::at(&files.embeddings, 0, message))?;
+    if embeddings.rows != rows.len() {
+        return Err(DatasetError::at(
+            &files.embeddings,
+            0,
+            format!(
+                "has {} embedding rows, but {} has {} data rows (row i must embed the description of table row i)",
+                embeddings.rows,
+                files.table.display(),
+                rows.len()
+            ),
+        ));
+    }
+    if embeddings.cols == 0 {
+        return Err(DatasetError::at(
+            &files.embeddings,
+            0,
+            "has zero-width rows",
+        ));
+    }
+    for (i, (row, values)) in rows
+        .iter()
+        .zip(embeddings.values.chunks_exact(embeddings.cols))
+        .enumerate()
+    {
+        let problem = if values.iter().any(|v| !v.is_finite()) {
+            "has a NaN or infinite value"
+        } else if values
+            .iter()
+            .map(|&v| f64::from(v) * f64::from(v))
+            .sum::<f64>()
+            == 0.0
+        {
+            "is all zeros (it has no direction)"
+        } else {
+            continue;
+        };
+        return Err(DatasetError::at(
+            &files.embeddings,
+            0,
+            format!(
+                "row {i} (id {}, {} line {}) {problem}",
+                row.id,
+                files.table.display(),
+                row.line
+            ),
+        ));
+    }
+    Ok(RawSplit {
+        name,
+        files,
+        rows,
+        embeddings,
+    })
+}
+
+/// Refuses an id that appears twice, in one split or across both.
+fn check_unique_ids(splits: &[&RawSplit<'_>]) -> Result<(), DatasetError> {
+    let mut seen: HashMap<&str, (&Path, usize)> = HashMap::new();
+    for split in splits {
+        for row in &split.rows {
+            if let Some((path, line)) = seen.insert(&row.id, (&split.files.table, row.line)) {
+                return Err(DatasetError::at(
+                    &split.files.table,
+                    row.line,
+                    format!(
+                        "id '{}' is used twice (first at {}:{line})",
+                        row.id,
+                        path.display()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parses a split's molecules into a paired split; unparsable ones are skipped (listed in
+/// `skipped`) or, with `strict`, an error.
+fn build_split(
+    raw: &RawSplit<'_>,
+    strict: bool,
+    skipped: &mut Vec<SkippedMolecule>,
+    hash: &mut Fnv,
+) -> Result<PairedSplit, DatasetError> {
+    let dim = raw.embeddings.cols;
+    let mut graphs = Vec::with_capacity(raw.rows.len());
+    let mut texts = Vec::with_capacity(raw.embeddings.values.len());
+    for (i, row) in raw.rows.iter().enumerate() {
+        match parse_molecule(&row.smiles) {
+            Ok(graph) => {
+                graphs.push(graph);
+                texts.extend_from_slice(&raw.embeddings.values[i * dim..(i + 1) * dim]);
+            }
+            Err(reason) if strict => {
+                return Err(DatasetError::at(
+                    &raw.files.table,
+                    row.line,
+                    format!(
+                        "the SMILES of id {} does not parse: {reason} (without --strict the pair would be skipped)",
+                        row.id
+                    ),
+                ));
+            }
+            Err(reason) => {
+                // The fingerprint names the data trained on: which rows were left out counts.
+                hash.feed(raw.name.as_bytes());
+                hash.feed(&(i as u64).to_le_bytes());
+                skipped.push(SkippedMolecule {
+                    split: raw.name,
+                    table: raw.files.table.clone(),
+                    line: row.line,
+                    id: row.id.clone(),
+                    smiles: row.smiles.clone(),
+                    reason,
+                });
+            }
+        }
+    }
+    if graphs.is_empty() {
+        return Err(DatasetError::at(
+            &raw.files.table,
+            0,
+            "has no pair left: no SMILES parsed",
+        ));
+    }
+    Ok(PairedSplit {
+        n: graphs.len(),
+        items: ItemFeatures::Graphs(graphs),
+        texts,
+        text_dim: dim,
+    })
+}
+
+fn load_files(manifest: &Manifest, strict: bool) -> Result<LoadedDataset, DatasetError> {
+    let mut hash = Fnv::new();
+    let train = read_split("train", &manifest.train, &mut hash)?;
+    let test = read_split("test", &manifest.test, &mut hash)?;
+    if test.embeddings.cols != train.embeddings.cols {
+        return Err(DatasetError::at(
+            &manifest.test.embeddings,
+            0,
+            format!(
+                "has {} values per row, but {} has {}",
+                test.embeddings.cols,
+                manifest.train.embeddings.display(),
+                train.embeddings.cols
+            ),
+        ));
+    }
+    check_unique_ids(&[&train, &test])?;
+    let mut skipped = Vec::new();
+    let data = PairedData {
+        name: manifest.name.clone(),
+        train: build_split(&train, strict, &mut skipped, &mut hash)?,
+        test: build_split(&test, strict, &mut skipped, &mut hash)?,
+    };
+    Ok(LoadedDataset {
+        data,
+        fingerprint: hash.hex(),
+        skipped,
+    })
+}
+
+/// Name of the list of skipped molecules in a comparison's output folder.
+pub const SKIPPED_FILE: &str = "skipped_molecules.csv";
+
+/// Writes the skipped pairs (`split,table,line,id,smiles,reason`; a header only when none was
+/// skipped) to [`SKIPPED_FILE`] in `folder`, and returns its path.
+pub fn write_skipped(folder: &Path, skipped: &[SkippedMolecule]) -> anyhow::Result<PathBuf> {
+    let path = folder.join(SKIPPED_FILE);
+    let mut writer = csv::Writer::from_path(&path)?;
+    writer.write_record(["split", "table", "line", "id", "smiles", "reason"])?;
+    for s in skipped {
+        writer.write_record([
+            s.split,
+            &s.table.display().to_string(),
+            &s.line.to_string(),
+            &s.id,
+            &s.smiles,
+            &s.reason,
+        ])?;
+    }
+    writer.flush()?;
+    Ok(path)
+}
+
+/// One line saying how many pairs were skipped and which, or `None` when none was.
+pub fn skipped_summary(loaded: &LoadedDataset, list: &Path) -> Option<String> {
+    if loaded.skipped.is_empty() {
+        return None;
+    }
+    let count = |split| loaded.skipped.iter().filter(|s| s.split == split).count();
+    const SHOWN: usize = 10;
+    let mut ids: Vec<String> = loaded
+        .skipped
+        .iter()
+        .take(SHOWN)
+        .map(|s| format!("{} {}", s.split, s.id))
+        .collect();
+    if loaded.skipped.len() > SHOWN {
+        ids.push(format!("and {} more", loaded.skipped.len() - SHOWN));
+    }
+    Some(format!(
+        "warning: skipped {} pairs whose SMILES did not parse ({} train, {} test): {}; listed with reasons in {}",
+        loaded.skipped.len(),
+        count("train"),
+        count("test"),
+        ids.join(", "),
+        list.display()
+    ))
+}
+
+#[cfg(test)]
+mod tests;
