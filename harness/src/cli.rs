@@ -61,6 +61,8 @@ pub enum Command {
         #[arg(long, default_value_t = 0)]
         seed: u64,
     },
+    /// Exact top-k cosine neighbour table of an embedding file: time, peak memory, bound.
+    Knn(crate::neighbours::command::KnnArgs),
 }
 
 /// Runs a parsed command; the exit code says whether checks passed.
@@ -105,6 +107,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let report = selftest::run(&registry, seed)?;
             print!("{}", report.text);
             Ok(verdict(report.passed))
+        }
+        Command::Knn(args) => {
+            print!("{}", crate::neighbours::command::run(&args)?);
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

@@ -126,10 +126,10 @@ impl SamplerInputs {
         Self::new(embeddings, dim, k)
     }
 
-    /// Computes a neighbour table of width `k`.
+    /// Computes a neighbour table of width `k`, or reads it from the neighbour cache.
     pub fn new(embeddings: Vec<f32>, dim: usize, k: usize) -> Result<Self> {
         let n_items = embeddings.len() / dim.max(1);
-        let neighbours = crate::neighbours::neighbour_table(&embeddings, dim, k)?;
+        let neighbours = crate::neighbours::cache::cached_neighbour_table(&embeddings, dim, k)?;
         Ok(SamplerInputs {
             n_items,
             dim,
