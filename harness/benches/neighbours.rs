@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use harness::neighbours::{neighbour_table, npy};
+use harness::neighbours::neighbour_table;
+use harness::npy;
 
 const K: usize = 100;
 
-fn chebi() -> Option<npy::Matrix> {
+fn chebi() -> Option<npy::NpyMatrix> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/chebi20");
     let files: Vec<PathBuf> = ["train.minilm.npy", "test.minilm.npy"]
         .iter()
@@ -31,9 +32,9 @@ fn chebi() -> Option<npy::Matrix> {
     Some(npy::read_stacked(&paths).expect("ChEBI-20 embeddings"))
 }
 
-fn synthetic(n: usize, dim: usize) -> npy::Matrix {
+fn synthetic(n: usize, dim: usize) -> npy::NpyMatrix {
     let data = fixtures::clustered_embeddings(n, n / 100, dim, 1.0, 0);
-    npy::Matrix {
+    npy::NpyMatrix {
         rows: n,
         cols: dim,
         values: data.embeddings,
@@ -45,7 +46,7 @@ struct Case {
     name: String,
     n: usize,
     dim: usize,
-    make: Box<dyn Fn() -> npy::Matrix>,
+    make: Box<dyn Fn() -> npy::NpyMatrix>,
 }
 
 fn neighbours(c: &mut Criterion) {
@@ -81,7 +82,7 @@ fn neighbours(c: &mut Criterion) {
         // Built only when criterion's filter selects the case.
         let data = std::cell::OnceCell::new();
         group.bench_function(name, |b| {
-            let m: &npy::Matrix = data.get_or_init(&make);
+            let m: &npy::NpyMatrix = data.get_or_init(&make);
             b.iter(|| black_box(neighbour_table(&m.values, m.cols, K).expect("table")))
         });
     }

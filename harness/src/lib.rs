@@ -10,6 +10,7 @@ pub mod conformance;
 pub mod dataset;
 pub mod epochs;
 pub mod neighbours;
+pub mod npy;
 pub mod plugin;
 pub mod regress;
 pub mod report;

@@ -10,7 +10,6 @@
 //! all-zero embedding, or an id used twice is an error naming the file (and line). A SMILES that
 //! does not parse is skipped with its pair and listed (or, with `strict`, an error).
 
-pub mod npy;
 pub mod table;
 
 use std::collections::HashMap;
@@ -312,7 +311,7 @@ struct RawSplit<'a> {
     name: &'static str,
     files: &'a SplitFiles,
     rows: Vec<TableRow>,
-    embeddings: npy::NpyMatrix,
+    embeddings: crate::npy::NpyMatrix,
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, DatasetError> {
@@ -335,7 +334,7 @@ fn read_split<'a>(
     }
     let rows = parse_table(&files.table, &table_bytes)
         .map_err(|(line, message)| DatasetError::at(&files.table, line, message))?;
-    let embeddings = npy::parse_npy(&npy_bytes)
+    let embeddings = crate::npy::parse_npy(&npy_bytes)
         .map_err(|message| DatasetError::at(&files.embeddings, 0, message))?;
     if embeddings.rows != rows.len() {
         return Err(DatasetError::at(

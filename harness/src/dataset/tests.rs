@@ -1,7 +1,7 @@
 use std::fs;
 
-use super::npy::{f32_npy, npy_bytes};
 use super::*;
+use crate::npy::{f32_npy, npy_bytes};
 
 /// A temporary dataset folder with a manifest, pairs tables and embeddings.
 struct Folder {

@@ -8,12 +8,13 @@ use anyhow::{Context, Result, bail};
 use tch::{Device, Kind, Tensor};
 
 use super::cache::{CacheOutcome, NeighbourCache};
-use super::{ComputeDevice, cpu_extra_memory_estimate, neighbour_table_on, npy};
+use super::{ComputeDevice, cpu_extra_memory_estimate, neighbour_table_on};
+use crate::npy;
 
 /// Arguments of `harness knn`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct KnnArgs {
-    /// Embeddings: a 2-D float32 (or float64) .npy file, one row per item; repeat to stack files.
+    /// Embeddings: a 2-D float32 .npy file, one row per item; repeat to stack files.
     #[arg(long, value_name = "FILE.npy", required_unless_present = "synthetic")]
     pub input: Vec<PathBuf>,
     /// Neighbours per item.

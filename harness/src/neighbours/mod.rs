@@ -30,7 +30,6 @@ mod blocked;
 pub mod cache;
 pub mod command;
 mod full_rows;
-pub mod npy;
 mod select;
 
 use anyhow::{Result, bail};

@@ -1,9 +1,14 @@
-//! A small reader of NumPy `.npy` files holding one C-order float32 matrix: the format
-//! `numpy.save` writes for `arr.astype(np.float32)` of shape `(rows, dim)`.
+//! NumPy `.npy` files holding one C-order matrix: a strict reader of float32 matrices (the
+//! format `numpy.save` writes for `arr.astype(np.float32)` of shape `(rows, dim)`) and writers of
+//! float32 and uint32 matrices. Datasets, the `knn` command and the benches all use this one.
 //!
 //! Layout: the magic `\x93NUMPY`, a version (1.0: 2-byte header length; 2.0 and 3.0: 4-byte),
 //! a Python-literal dict `{'descr': '<f4', 'fortran_order': False, 'shape': (rows, dim), }`
 //! padded with spaces and ended by a newline, then the raw little-endian values.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
 
 /// A row-major float32 matrix read from an `.npy` file.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +30,62 @@ struct Header {
 }
 
 const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// Reads a float32 matrix file, naming the file in errors.
+pub fn read_matrix(path: &Path) -> anyhow::Result<NpyMatrix> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_npy(&bytes).map_err(|reason| anyhow::anyhow!("{}: {reason}", path.display()))
+}
+
+/// Reads several files with the same column count and stacks their rows.
+pub fn read_stacked(paths: &[&Path]) -> anyhow::Result<NpyMatrix> {
+    let mut stacked: Option<NpyMatrix> = None;
+    for path in paths {
+        let next = read_matrix(path)?;
+        stacked = Some(match stacked {
+            None => next,
+            Some(mut acc) => {
+                if acc.cols != next.cols {
+                    bail!(
+                        "{} has {} columns, the files before it {}",
+                        path.display(),
+                        next.cols,
+                        acc.cols
+                    );
+                }
+                acc.rows += next.rows;
+                acc.values.extend(next.values);
+                acc
+            }
+        });
+    }
+    stacked.context("no .npy files given")
+}
+
+/// Writes a `rows x cols` float32 matrix as `numpy.save` would.
+pub fn write_f32(path: &Path, rows: usize, cols: usize, values: &[f32]) -> anyhow::Result<()> {
+    let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    write_matrix(path, "<f4", rows, cols, &data)
+}
+
+/// Writes a `rows x cols` uint32 matrix as `numpy.save` would.
+pub fn write_u32(path: &Path, rows: usize, cols: usize, values: &[u32]) -> anyhow::Result<()> {
+    let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+    write_matrix(path, "<u4", rows, cols, &data)
+}
+
+fn write_matrix(
+    path: &Path,
+    descr: &str,
+    rows: usize,
+    cols: usize,
+    data: &[u8],
+) -> anyhow::Result<()> {
+    let header =
+        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': ({rows}, {cols}), }}");
+    std::fs::write(path, npy_bytes(&header, data))
+        .with_context(|| format!("writing {}", path.display()))
+}
 
 /// Parses a whole `.npy` file; the error says what is wrong and how to write a readable file.
 pub fn parse_npy(bytes: &[u8]) -> Result<NpyMatrix, String> {
@@ -230,8 +291,7 @@ impl Parser<'_> {
     }
 }
 
-/// An `.npy` file as `numpy.save` writes it (version 1.0), for tests.
-#[cfg(test)]
+/// An `.npy` file as `numpy.save` writes it (version 1.0) with this header dict and data.
 pub(crate) fn npy_bytes(header_dict: &str, data: &[u8]) -> Vec<u8> {
     let mut header = header_dict.to_string();
     // numpy pads so that the data starts on a 64-byte boundary, and ends the header in '\n'.
@@ -270,6 +330,30 @@ mod tests {
 
     fn error(header: &str, data: &[u8]) -> String {
         parse_npy(&npy_bytes(header, data)).unwrap_err()
+    }
+
+    #[test]
+    fn files_round_trip_and_stack() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.npy");
+        let values: Vec<f32> = (0..12).map(|v| v as f32 * 0.5 - 1.0).collect();
+        write_f32(&path, 3, 4, &values).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!((bytes.len() - 12 * 4) % 64, 0, "data starts 64-aligned");
+        let read = read_matrix(&path).unwrap();
+        assert_eq!(
+            (read.rows, read.cols, read.values.clone()),
+            (3, 4, values.clone())
+        );
+        let stacked = read_stacked(&[&path, &path]).unwrap();
+        assert_eq!((stacked.rows, stacked.values.len()), (6, 24));
+        let table = dir.path().join("t.npy");
+        write_u32(&table, 2, 2, &[1, 2, 3, 4]).unwrap();
+        let error = read_matrix(&table).unwrap_err().to_string();
+        assert!(
+            error.contains("t.npy") && error.contains("'<u4' is not float32"),
+            "{error}"
+        );
     }
 
     #[test]
