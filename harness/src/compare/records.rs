@@ -4,7 +4,7 @@ use models::{DirectionMetrics, EpochStats, Evaluation};
 use sampler_api::EpochNote;
 use serde_json::{Value, json};
 
-use crate::report::csv_file::{Row, number};
+use crate::report::csv_file::{Row, RowBuilder};
 
 /// Facts shared by every row of a comparison (environment and protocol).
 #[derive(Debug, Clone)]
@@ -102,29 +102,6 @@ pub const TIMING_COLUMNS: [&str; 7] = [
     "epoch_seconds",
     "epoch_sampler_seconds",
 ];
-
-/// Appends named cells to a row.
-#[derive(Debug, Default)]
-pub struct RowBuilder(Row);
-
-impl RowBuilder {
-    pub fn text(mut self, name: &str, value: impl ToString) -> Self {
-        self.0.push((name.to_string(), value.to_string()));
-        self
-    }
-
-    pub fn number(self, name: &str, value: f64) -> Self {
-        self.text(name, value)
-    }
-
-    pub fn optional(self, name: &str, value: Option<f64>) -> Self {
-        self.text(name, number(value))
-    }
-
-    pub fn build(self) -> Row {
-        self.0
-    }
-}
 
 /// The retrieval metrics of one direction, as columns named `<prefix>_<metric>`.
 pub fn metric_columns(row: RowBuilder, prefix: &str, metrics: &DirectionMetrics) -> RowBuilder {

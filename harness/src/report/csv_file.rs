@@ -70,3 +70,30 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn number(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
+
+/// Appends named cells to a row.
+#[derive(Debug, Default)]
+pub struct RowBuilder(Row);
+
+impl RowBuilder {
+    /// A cell from any displayable value.
+    pub fn text(mut self, name: &str, value: impl ToString) -> Self {
+        self.0.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// A number at full precision.
+    pub fn number(self, name: &str, value: f64) -> Self {
+        self.text(name, value)
+    }
+
+    /// A number, or an empty cell when absent.
+    pub fn optional(self, name: &str, value: Option<f64>) -> Self {
+        self.text(name, number(value))
+    }
+
+    /// The finished row.
+    pub fn build(self) -> Row {
+        self.0
+    }
+}

@@ -3,11 +3,10 @@
 
 use anyhow::{Context, Result};
 
-use super::csv_file::Row;
+use super::csv_file::{Row, RowBuilder};
 use super::paired::{PairedDifferences, PairedTest, holm};
 use super::runs::{DIRECTIONS, RunSet, read_reciprocal_ranks};
 use super::stats::Summary;
-use crate::compare::records::RowBuilder;
 use crate::table::TextTable;
 
 /// The final-epoch metrics summarised over seeds (`runs.csv` columns), in column order.
