@@ -3,6 +3,7 @@
 use tch::{Tensor, nn};
 
 use crate::dropout::{Mode, dropout};
+use crate::linear::linear;
 
 /// Rows scaled to unit L2 norm; the floor keeps an all-zero row finite.
 pub(crate) fn l2_normalised(rows: &Tensor) -> Tensor {
@@ -23,13 +24,13 @@ pub(crate) struct ProjectionHead {
 }
 
 impl ProjectionHead {
-    /// A head whose variables live under `path`.
+    /// A head whose variables live under `path`, initialised as PyTorch initialises its layers.
     pub fn new(path: nn::Path, hidden: i64, output_dim: i64, dropout: f64) -> Self {
         ProjectionHead {
             wide_norm: nn::layer_norm(&path / "wide_norm", vec![2 * hidden], Default::default()),
-            narrow: nn::linear(&path / "narrow", 2 * hidden, hidden, Default::default()),
+            narrow: linear(&path / "narrow", 2 * hidden, hidden),
             narrow_norm: nn::layer_norm(&path / "narrow_norm", vec![hidden], Default::default()),
-            output: nn::linear(&path / "output", hidden, output_dim, Default::default()),
+            output: linear(&path / "output", hidden, output_dim),
             dropout,
         }
     }

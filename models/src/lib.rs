@@ -9,6 +9,7 @@ mod evaluate;
 mod fingerprint;
 mod graph;
 mod head;
+mod linear;
 mod loss;
 mod metrics;
 mod model;

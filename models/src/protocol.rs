@@ -50,6 +50,16 @@ impl ItemEncoderKind {
         }
     }
 
+    /// Revision of the encoder's architecture, part of the protocol version: 2 for the molecule
+    /// encoders since they follow the PyTorch reference (its initialisation, attention dropout,
+    /// batch LayerNorm, tanh attention pooling, evaluation in batches of 64).
+    fn revision(self) -> u32 {
+        match self {
+            ItemEncoderKind::Mlp => 1,
+            ItemEncoderKind::GraphTransformer | ItemEncoderKind::FingerprintMlp => 2,
+        }
+    }
+
     /// Whether the encoder reads molecular graphs (rather than dense vectors).
     pub fn reads_graphs(self) -> bool {
         self != ItemEncoderKind::Mlp
@@ -185,11 +195,11 @@ impl Default for ProtocolConfig {
 impl ProtocolConfig {
     /// Names the architecture and protocol, for reports: [`PROTOCOL_VERSION`] for the MLP towers,
     /// otherwise `<item encoder>+<text tower>-infonce/<revision>`, e.g.
-    /// `graph-transformer+frozen-infonce/1`.
+    /// `graph-transformer+frozen-infonce/2`.
     pub fn protocol_version(&self) -> String {
         match (self.item_encoder, self.text_tower) {
             (ItemEncoderKind::Mlp, TextTowerKind::Mlp) => PROTOCOL_VERSION.to_string(),
-            (item, text) => format!("{item}+{text}-infonce/1"),
+            (item, text) => format!("{item}+{text}-infonce/{}", item.revision()),
         }
     }
 
@@ -353,7 +363,8 @@ mod tests {
             }
         }
         assert_eq!(versions[0], PROTOCOL_VERSION);
-        assert!(versions.contains(&"graph-transformer+frozen-infonce/1".to_string()));
+        assert!(versions.contains(&"graph-transformer+frozen-infonce/2".to_string()));
+        assert!(versions.contains(&"mlp+frozen-infonce/1".to_string()));
         let mut unique = versions.clone();
         unique.sort();
         unique.dedup();

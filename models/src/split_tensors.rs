@@ -7,6 +7,9 @@ use crate::model::ItemBatch;
 use crate::protocol::ItemEncoderKind;
 use crate::{ModelError, Result};
 
+/// Molecules per batch when a split's graphs are embedded for evaluation.
+pub(crate) const GRAPH_EVAL_BATCH: usize = 64;
+
 /// A split's items in the form the item encoder reads, built once.
 #[derive(Debug)]
 pub(crate) enum ItemStore {
@@ -78,11 +81,14 @@ impl SplitTensors {
         Tensor::from_slice(&rows).to_device(self.device)
     }
 
-    /// Rows embedded at once when the whole split is embedded: bounds the memory of a graph batch.
+    /// Rows embedded at once when the whole split is embedded. Graphs go in consecutive batches
+    /// of [`GRAPH_EVAL_BATCH`] rows: the graph transformer's batch LayerNorm makes an embedding
+    /// depend on its batch, so the batches are fixed (the reference evaluates in batches of 64).
     pub fn embedding_chunk(&self) -> usize {
         match self.items {
             ItemStore::Dense(_) => self.n.max(1),
-            ItemStore::Graphs(_) | ItemStore::Fingerprints(_) => 256,
+            ItemStore::Graphs(_) => GRAPH_EVAL_BATCH,
+            ItemStore::Fingerprints(_) => 256,
         }
     }
 }

@@ -12,6 +12,9 @@ use crate::protocol::ProtocolConfig;
 use crate::split_tensors::{SplitTensors, check_paired_data};
 use crate::{ModelError, Result};
 
+#[cfg(test)]
+mod reference_parity;
+
 /// Serialises model construction: `tch::manual_seed` seeds one process-wide generator, so two
 /// trainers built at once on different threads would otherwise interleave its draws. (Other
 /// libtorch random draws made on other threads meanwhile would still disturb it.)

@@ -93,7 +93,7 @@ impl RunRecord {
 }
 
 /// Columns that hold timings; they differ between otherwise identical runs.
-pub const TIMING_COLUMNS: [&str; 7] = [
+pub const TIMING_COLUMNS: [&str; 9] = [
     "wall_seconds",
     "sampler_seconds",
     "train_seconds",
@@ -101,6 +101,8 @@ pub const TIMING_COLUMNS: [&str; 7] = [
     "overhead_share",
     "epoch_seconds",
     "epoch_sampler_seconds",
+    "epoch_train_seconds",
+    "epoch_eval_seconds",
 ];
 
 /// The retrieval metrics of one direction, as columns named `<prefix>_<metric>`.
@@ -186,6 +188,8 @@ pub fn epoch_rows(run: &RunRecord) -> Vec<Row> {
             metric_columns(row, "item_to_text", &epoch.evaluation.item_to_text)
                 .number("epoch_seconds", epoch.seconds)
                 .number("epoch_sampler_seconds", epoch.sampler_seconds)
+                .number("epoch_train_seconds", epoch.stats.seconds_in_steps)
+                .number("epoch_eval_seconds", epoch.eval_seconds)
                 .build()
         })
         .collect()

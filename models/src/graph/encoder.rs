@@ -8,6 +8,7 @@ use super::features::{ATOM_SLOTS, BOND_KINDS, BOND_SLOTS, DEGREE_SLOTS, bond_kin
 use super::scatter::{segment_softmax, segment_sum};
 use crate::dropout::{Mode, dropout};
 use crate::head::ProjectionHead;
+use crate::linear::{linear, linear_no_bias};
 
 /// Sizes of the graph encoder.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,7 +21,8 @@ pub struct GraphEncoderConfig {
     pub layers: i64,
     /// Attention heads per convolution; each gets `hidden / heads` channels.
     pub heads: i64,
-    /// Dropout after each convolution and in the projection head, while training.
+    /// Dropout while training: on the attention weights of each convolution, after each
+    /// convolution and in the projection head.
     pub dropout: f64,
 }
 
@@ -56,7 +58,7 @@ impl CategoricalEncoder {
             ),
             gates: path.var("gates", &[slots.len() as i64], nn::Init::Const(1.0)),
             row_feature: Tensor::from_slice(&row_feature).to_device(path.device()),
-            linear: nn::linear(&path / "linear", hidden, hidden, Default::default()),
+            linear: linear(&path / "linear", hidden, hidden),
             norm: nn::layer_norm(&path / "norm", vec![hidden], Default::default()),
         }
     }
@@ -86,35 +88,41 @@ impl CategoricalEncoder {
 
 /// Graph transformer convolution with the semantics of PyTorch Geometric's `TransformerConv`
 /// (`concat = true`, `root_weight = true`, `beta = false`, edge features): for target atom `i`
-/// and bonded source `j`, per head `alpha_ij = softmax_j(q_i . (k_j + e_ij) / sqrt(c))`, output
-/// `sum_j alpha_ij (v_j + e_ij)`, heads concatenated, plus a linear skip of `x_i`.
+/// and bonded source `j`, per head `alpha_ij = softmax_j(q_i . (k_j + e_ij) / sqrt(c))`, dropout
+/// on `alpha` while training, output `sum_j alpha_ij (v_j + e_ij)`, heads concatenated, plus a
+/// linear skip of `x_i`.
 #[derive(Debug)]
 struct TransformerConv {
-    /// Query, key, value and skip projections fused into one `hidden -> 4 hidden` layer.
+    /// Query, key, value and skip projections fused into one `hidden -> 4 hidden` layer (rows in
+    /// that order; each block initialised as PyTorch initialises a `hidden -> hidden` layer).
     qkvs: nn::Linear,
     /// Edge projection (no bias, like PyG's `lin_edge`).
     edge: nn::Linear,
     heads: i64,
     hidden: i64,
+    dropout: f64,
 }
 
 impl TransformerConv {
-    fn new(path: nn::Path, hidden: i64, heads: i64) -> Self {
-        let no_bias = nn::LinearConfig {
-            bias: false,
-            ..Default::default()
-        };
+    fn new(path: nn::Path, hidden: i64, heads: i64, dropout: f64) -> Self {
         TransformerConv {
-            qkvs: nn::linear(&path / "qkvs", hidden, 4 * hidden, Default::default()),
-            edge: nn::linear(&path / "edge", hidden, hidden, no_bias),
+            qkvs: linear(&path / "qkvs", hidden, 4 * hidden),
+            edge: linear_no_bias(&path / "edge", hidden, hidden),
             heads,
             hidden,
+            dropout,
         }
     }
 
     /// New atom states from `atoms` (`atoms x hidden`) and the bond state of every bond kind
     /// (`BOND_KINDS x hidden`; edges gather theirs, so the edge projection runs once per kind).
-    fn forward(&self, atoms: &Tensor, bond_kinds: &Tensor, batch: &GraphBatch) -> Tensor {
+    fn forward(
+        &self,
+        atoms: &Tensor,
+        bond_kinds: &Tensor,
+        batch: &GraphBatch,
+        mode: &mut Mode<'_>,
+    ) -> Tensor {
         let (h, heads) = (self.hidden, self.heads);
         let head_dim = h / heads;
         let projected = atoms.apply(&self.qkvs);
@@ -132,22 +140,55 @@ impl TransformerConv {
             .view([-1, heads, head_dim])
             .sum_dim_intlist(-1, false, Kind::Float)
             / (head_dim as f64).sqrt();
-        let alpha = segment_softmax(&scores, &batch.target, batch.n_atoms);
+        let alpha = dropout(
+            &segment_softmax(&scores, &batch.target, batch.n_atoms),
+            self.dropout,
+            mode,
+        );
         let messages = (key_value.select(1, 1).view([-1, heads, head_dim]) * alpha.unsqueeze(-1))
             .view([-1, h]);
         segment_sum(&messages, &batch.target, batch.n_atoms) + projected.narrow(1, 3 * h, h)
     }
 }
 
-/// One message-passing layer: convolution -> LayerNorm -> ReLU -> dropout, plus a residual.
+/// PyTorch Geometric's `LayerNorm` in its default graph mode, called without a batch vector as
+/// the reference calls it: one mean and one standard deviation over every atom of the whole
+/// mini-batch and every channel, `eps` added to the standard deviation, then a per-channel
+/// scale and shift. An atom's state therefore depends on the other molecules of its batch,
+/// which is why evaluation embeds the held-out split in fixed batches.
+#[derive(Debug)]
+struct BatchLayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl BatchLayerNorm {
+    const EPS: f64 = 1e-5;
+
+    fn new(path: nn::Path, hidden: i64) -> Self {
+        BatchLayerNorm {
+            weight: path.var("weight", &[hidden], nn::Init::Const(1.0)),
+            bias: path.var("bias", &[hidden], nn::Init::Const(0.0)),
+        }
+    }
+
+    fn forward(&self, x: &Tensor) -> Tensor {
+        let centred = x - x.mean(Kind::Float);
+        let std = centred.square().mean(Kind::Float).sqrt();
+        centred / (std + Self::EPS) * &self.weight + &self.bias
+    }
+}
+
+/// One message-passing layer: convolution -> batch LayerNorm -> ReLU -> dropout, plus a
+/// residual.
 #[derive(Debug)]
 struct Layer {
     conv: TransformerConv,
-    norm: nn::LayerNorm,
+    norm: BatchLayerNorm,
 }
 
-/// Attention pooling: an MLP scores each atom, scores are softmaxed within each molecule and the
-/// atoms' states summed with those weights.
+/// Attention pooling as the reference does it: Linear -> tanh -> Linear scores each atom, the
+/// scores are softmaxed within each molecule and the atoms' states summed with those weights.
 #[derive(Debug)]
 struct AttentionPool {
     hidden: nn::Linear,
@@ -156,16 +197,17 @@ struct AttentionPool {
 
 impl AttentionPool {
     fn new(path: nn::Path, hidden: i64) -> Self {
-        let inner = (hidden / 2).max(1);
         AttentionPool {
-            hidden: nn::linear(&path / "hidden", hidden, inner, Default::default()),
-            score: nn::linear(&path / "score", inner, 1, Default::default()),
+            hidden: linear(&path / "hidden", hidden, hidden),
+            score: linear(&path / "score", hidden, 1),
         }
     }
 
     /// `molecules x hidden` states from `atoms x hidden` ones.
     fn forward(&self, atoms: &Tensor, batch: &GraphBatch) -> Tensor {
-        let scores = atoms.apply(&self.hidden).relu().apply(&self.score);
+        let scores = atoms.apply(&self.hidden).tanh().apply(&self.score);
+        // The reference divides by the sum of exponentials plus 1e-8 without subtracting the
+        // maximum; subtracting it keeps large scores finite and changes weights by under 1e-8.
         let weights = segment_softmax(&scores, &batch.molecule, batch.n_molecules);
         segment_sum(&(atoms * weights), &batch.molecule, batch.n_molecules)
     }
@@ -188,7 +230,8 @@ pub struct GraphTransformer {
 }
 
 impl GraphTransformer {
-    /// An encoder whose variables live under `path` (initialised from libtorch's generator).
+    /// An encoder whose variables live under `path`, initialised as the PyTorch reference
+    /// initialises its modules (draws from libtorch's generator).
     pub fn new(path: nn::Path, config: &GraphEncoderConfig) -> Self {
         let hidden = config.hidden;
         let device = path.device();
@@ -214,13 +257,18 @@ impl GraphTransformer {
                 .map(|i| {
                     let layer = &path / format!("layer{i}");
                     Layer {
-                        conv: TransformerConv::new(&layer / "conv", hidden, config.heads),
-                        norm: nn::layer_norm(&layer / "norm", vec![hidden], Default::default()),
+                        conv: TransformerConv::new(
+                            &layer / "conv",
+                            hidden,
+                            config.heads,
+                            config.dropout,
+                        ),
+                        norm: BatchLayerNorm::new(&layer / "norm", hidden),
                     }
                 })
                 .collect(),
             pool: AttentionPool::new(&path / "pool", hidden),
-            wide: nn::linear(&path / "wide", hidden, 2 * hidden, Default::default()),
+            wide: linear(&path / "wide", hidden, 2 * hidden),
             head: ProjectionHead::new(&path / "head", hidden, config.output_dim, config.dropout),
             dropout: config.dropout,
         }
@@ -236,13 +284,38 @@ impl GraphTransformer {
         // Out-of-place residuals: autograd keeps every layer's input.
         let atoms = self.layers.iter().fold(atoms, |atoms, layer| {
             let update = layer
-                .conv
-                .forward(&atoms, &bond_kinds, batch)
-                .apply(&layer.norm)
+                .norm
+                .forward(&layer.conv.forward(&atoms, &bond_kinds, batch, mode))
                 .relu();
             &atoms + dropout(&update, self.dropout, mode)
         });
         let pooled = self.pool.forward(&atoms, batch);
         self.head.forward(&pooled.apply(&self.wide), mode)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::{Device, Kind, Tensor, nn};
+
+    use super::BatchLayerNorm;
+
+    #[test]
+    fn batch_layer_norm_uses_one_mean_and_deviation_for_the_whole_batch() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let norm = BatchLayerNorm::new(vs.root(), 2);
+        // Per-row statistics would map both rows to (-1, 1); whole-batch ones keep the second
+        // row's larger spread.
+        let x = Tensor::from_slice(&[0.0f32, 2.0, 0.0, 6.0]).view([2, 2]);
+        let out = Vec::<f32>::try_from(norm.forward(&x).flatten(0, -1)).unwrap();
+        // mean 2, population deviation sqrt((4 + 0 + 4 + 16) / 4) = sqrt(6).
+        let std = 6f32.sqrt() + 1e-5;
+        let expected = [-2.0 / std, 0.0, -2.0 / std, 4.0 / std];
+        for (got, want) in out.iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6, "{out:?}");
+        }
+        let x = crate::trainer::seeded(0, || Tensor::randn([50, 2], (Kind::Float, Device::Cpu)));
+        let normalised = norm.forward(&x);
+        assert!(normalised.mean(Kind::Float).double_value(&[]).abs() < 1e-5);
     }
 }

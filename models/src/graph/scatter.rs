@@ -43,7 +43,8 @@ mod tests {
 
     #[test]
     fn softmax_sums_to_one_per_segment_and_head() {
-        let scores = Tensor::randn([9, 2], (Kind::Float, Device::Cpu)) * 30.0;
+        let scores =
+            crate::trainer::seeded(0, || Tensor::randn([9, 2], (Kind::Float, Device::Cpu))) * 30.0;
         let segment = Tensor::from_slice(&[2i64, 0, 2, 1, 0, 2, 2, 1, 0]);
         let weights = segment_softmax(&scores, &segment, 4);
         let sums = segment_sum(&weights, &segment, 4);
