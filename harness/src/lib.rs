@@ -4,11 +4,14 @@
 //! Data flows one way: dataset -> neighbour table -> sampler batches -> training -> evaluation
 //! -> CSV rows -> summary.
 
+#![forbid(unsafe_code)]
+
 pub mod cli;
 pub mod compare;
 pub mod conformance;
 pub mod dataset;
 pub mod epochs;
+pub mod fnv;
 pub mod neighbours;
 pub mod npy;
 pub mod plugin;

@@ -21,6 +21,7 @@ use molecules::MolGraph;
 use serde::Deserialize;
 
 use table::{TableRow, parse_table};
+use crate::fnv::Fnv1a;
 
 /// Which dataset `--dataset` names: `synthetic`, `chebi20` or the path of a manifest (`.json`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,30 +224,10 @@ pub fn load(spec: &DatasetSpec, strict: bool) -> Result<LoadedDataset, DatasetEr
     }
 }
 
-/// 64-bit FNV-1a.
-struct Fnv(u64);
-
-impl Fnv {
-    fn new() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-
-    fn feed(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.0 ^= u64::from(byte);
-            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn hex(&self) -> String {
-        format!("{:016x}", self.0)
-    }
-}
-
 /// FNV-1a over the splits' sizes and values: changes whenever any number changes.
 pub fn fingerprint(data: &PairedData) -> String {
-    let mut hash = Fnv::new();
-    let feed_size = |hash: &mut Fnv, size: usize| hash.feed(&(size as u64).to_le_bytes());
+    let mut hash = Fnv1a::new();
+    let feed_size = |hash: &mut Fnv1a, size: usize| hash.feed(&(size as u64).to_le_bytes());
     for split in [&data.train, &data.test] {
         match &split.items {
             ItemFeatures::Dense { values, dim } => {
@@ -273,7 +254,7 @@ pub fn fingerprint(data: &PairedData) -> String {
     hash.hex()
 }
 
-fn feed_graph(hash: &mut Fnv, graph: &MolGraph) {
+fn feed_graph(hash: &mut Fnv1a, graph: &MolGraph) {
     hash.feed(&(graph.atoms.len() as u64).to_le_bytes());
     for a in &graph.atoms {
         hash.feed(&[
@@ -324,7 +305,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, DatasetError> {
 fn read_split<'a>(
     name: &'static str,
     files: &'a SplitFiles,
-    hash: &mut Fnv,
+    hash: &mut Fnv1a,
 ) -> Result<RawSplit<'a>, DatasetError> {
     let table_bytes = read_bytes(&files.table)?;
     let npy_bytes = read_bytes(&files.embeddings)?;
@@ -418,7 +399,7 @@ fn build_split(
     raw: &RawSplit<'_>,
     strict: bool,
     skipped: &mut Vec<SkippedMolecule>,
-    hash: &mut Fnv,
+    hash: &mut Fnv1a,
 ) -> Result<PairedSplit, DatasetError> {
     let dim = raw.embeddings.cols;
     let mut graphs = Vec::with_capacity(raw.rows.len());
@@ -470,7 +451,7 @@ fn build_split(
 }
 
 fn load_files(manifest: &Manifest, strict: bool) -> Result<LoadedDataset, DatasetError> {
-    let mut hash = Fnv::new();
+    let mut hash = Fnv1a::new();
     let train = read_split("train", &manifest.train, &mut hash)?;
     let test = read_split("test", &manifest.test, &mut hash)?;
     if test.embeddings.cols != train.embeddings.cols {

@@ -1,10 +1,7 @@
-//! The host side of the plugin boundary: loading libraries, validating descriptors and wrapping
-//! loaded samplers in the same [`sampler_api::Sampler`] trait that in-process samplers implement.
+//! Finding sampler plugins: folders, names and paths. Loading them and calling into them is
+//! `sampler_api::host`'s job, where the project's `unsafe` code lives.
 
 mod discovery;
-mod foreign;
-mod library;
 
 pub use discovery::{PLUGIN_PATH_ENV, PluginRegistry, ResolveError, is_plugin_file_name};
-pub use foreign::ForeignSampler;
-pub use library::{LoadedPlugin, PluginError};
+pub use sampler_api::host::{ForeignSampler, LoadedPlugin, PluginError};

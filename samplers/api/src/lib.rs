@@ -13,6 +13,8 @@ mod data;
 mod error;
 #[doc(hidden)]
 pub mod export;
+#[cfg(feature = "host")]
+pub mod host;
 mod note;
 mod params;
 pub mod rng;

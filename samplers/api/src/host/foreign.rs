@@ -1,7 +1,7 @@
 use std::ffi::c_void;
 
-use sampler_api::abi::{RawStr, STATUS_OK, Status, TextBuffer};
-use sampler_api::{BatchSink, EpochNote, Sampler, SamplerData, SamplerError};
+use crate::abi::{RawStr, STATUS_OK, Status, TextBuffer};
+use crate::{BatchSink, EpochNote, Sampler, SamplerData, SamplerError};
 
 use super::{LoadedPlugin, PluginError};
 

@@ -1,7 +1,7 @@
 use std::path::{Path, PathBuf};
 
-use sampler_api::Parameter;
-use sampler_api::abi::{
+use crate::Parameter;
+use crate::abi::{
     ABI_MAJOR, ABI_MINOR, AbiHeader, DESCRIPTOR_SIZES, ENTRY_SYMBOL, EntryFn, MAGIC,
     PluginDescriptor, RawStr,
 };
@@ -147,11 +147,6 @@ impl LoadedPlugin {
     /// `major.minor` of the plugin's ABI.
     pub fn abi(&self) -> String {
         format!("{}.{}", self.abi_major, self.abi_minor)
-    }
-
-    /// Whether the plugin fills the reserved slot for model-aware mining.
-    pub fn accepts_model_embeddings(&self) -> bool {
-        self.descriptor.model_embeddings.is_some()
     }
 }
 
