@@ -3,6 +3,8 @@
 //! features or a linear projection for texts) trained with symmetric InfoNCE and AdamW, scored by
 //! retrieval on held-out pairs.
 
+#![forbid(unsafe_code)]
+
 mod dropout;
 mod error;
 mod evaluate;

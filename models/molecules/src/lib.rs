@@ -6,6 +6,8 @@
 //! follow RDKit's order: parse, fold `[H]` atoms, charge-separate hypervalent groups, valences,
 //! kekulise, radicals, rings, aromaticity, conjugation, hybridisation, stereo.
 
+#![forbid(unsafe_code)]
+
 mod aromaticity;
 mod chirality;
 mod cip_ranks;

@@ -1,6 +1,7 @@
 //! Parity with the PyTorch + PyTorch Geometric reference (`reference/`): the same initial
 //! weights and batch give the same molecule embeddings, loss and parameters after one optimiser
-//! step (max abs difference 1e-5). The comparison runs in the reference's Python environment
+//! step (max abs difference 1e-5; elements whose gradient is rounding noise on both sides are
+//! counted instead). The comparison runs in the reference's Python environment
 //! (`reference/setup.sh`); without it the test says so and passes, unless
 //! `REQUIRE_REFERENCE_PARITY=1` (CI) makes the missing environment a failure.
 
@@ -135,6 +136,10 @@ fn one_step_matches_the_pytorch_reference() {
     let output = Command::new(&python)
         .arg(&script)
         .arg(&npz)
+        // AdamW's first step moves a weight by about lr * g / (|g| + 1e-8): where the true
+        // gradient is zero (e.g. biases a softmax ignores), float32 rounding decides a step of
+        // up to lr. Such elements (|g| <= 1e-8 on both sides) are counted, not compared.
+        .args(["--adam-noise-floor", "1e-8"])
         .output()
         .unwrap_or_else(|e| panic!("cannot run {}: {e}", python.display()));
     let report = format!(
