@@ -22,6 +22,9 @@ while [[ $# -gt 0 ]]; do
     *) echo "learning-curves: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
+# Both sides use libgomp: a passive wait policy keeps idle OpenMP threads from spinning, which
+# on a shared machine otherwise slows a 2-thread run several-fold. Same setting for both.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 python=$("$here/setup.sh")
 if [[ -z "$harness" ]]; then
   "$repo/scripts/setup-libtorch.sh"

@@ -8,7 +8,6 @@ use clap::{Parser, Subcommand};
 
 use crate::compare::plan::CompareArgs;
 use crate::plugin::PluginRegistry;
-use crate::table::TextTable;
 use crate::{conformance, selftest};
 
 /// Test and benchmark harness for contrastive-retrieval batch samplers.
@@ -62,7 +61,7 @@ pub enum Command {
         seed: u64,
     },
     /// Exact top-k cosine neighbour table of an embedding file: time, peak memory, bound.
-    Knn(crate::neighbours::command::KnnArgs),
+    Knn(crate::commands::knn::KnnArgs),
 }
 
 /// Runs a parsed command; the exit code says whether checks passed.
@@ -70,7 +69,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let registry = PluginRegistry::discover(&cli.plugin_dirs);
     match cli.command {
         Command::List => {
-            print!("{}", list(&registry));
+            print!("{}", crate::commands::list::render(&registry));
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { sampler, config } => {
@@ -109,7 +108,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(verdict(report.passed))
         }
         Command::Knn(args) => {
-            print!("{}", crate::neighbours::command::run(&args)?);
+            print!("{}", crate::commands::knn::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -121,52 +120,4 @@ fn verdict(passed: bool) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
-}
-
-/// The `harness list` text: one block per plugin, then libraries that failed to load.
-pub fn list(registry: &PluginRegistry) -> String {
-    let mut table = TextTable::new([
-        "Sampler",
-        "Version",
-        "ABI",
-        "Parameters (defaults)",
-        "Description",
-    ]);
-    for plugin in registry.plugins() {
-        let parameters: Vec<String> = plugin
-            .parameters
-            .iter()
-            .map(|p| format!("{}={}", p.name, p.default))
-            .collect();
-        table.row([
-            plugin.name.clone(),
-            plugin.version.clone(),
-            plugin.abi(),
-            if parameters.is_empty() {
-                "-".into()
-            } else {
-                parameters.join(" ")
-            },
-            plugin.description.clone(),
-        ]);
-    }
-    let mut out = table.render();
-    for plugin in registry.plugins() {
-        out.push_str(&format!("{}: {}\n", plugin.name, plugin.path.display()));
-    }
-    for failure in registry.failures() {
-        out.push_str(&format!("not loaded: {failure}\n"));
-    }
-    if registry.plugins().next().is_none() {
-        let folders: Vec<String> = registry
-            .folders()
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect();
-        out.push_str(&format!(
-            "no sampler plugins found in: {}\n",
-            folders.join(", ")
-        ));
-    }
-    out
 }

@@ -7,9 +7,11 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod commands;
 pub mod compare;
 pub mod conformance;
 pub mod dataset;
+pub mod device;
 pub mod epochs;
 pub mod fnv;
 pub mod neighbours;

@@ -295,7 +295,7 @@ impl Parser<'_> {
 pub(crate) fn npy_bytes(header_dict: &str, data: &[u8]) -> Vec<u8> {
     let mut header = header_dict.to_string();
     // numpy pads so that the data starts on a 64-byte boundary, and ends the header in '\n'.
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');

@@ -2,6 +2,9 @@
 //! owns the inputs they share (embeddings and the neighbour table).
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
 
 use anyhow::{Context, Result, bail};
 use sampler_api::{Sampler, SamplerData};
@@ -25,44 +28,108 @@ impl ConfiguredSampler {
     }
 }
 
-/// Parses `--set LABEL.KEY=VALUE` items; VALUE is JSON when it parses as JSON, else a string.
-pub fn parse_overrides(items: &[String]) -> Result<BTreeMap<String, Map<String, Value>>> {
-    let mut overrides: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
-    for item in items {
-        let (target, value) = item
-            .split_once('=')
-            .with_context(|| format!("--set {item}: expected SAMPLER.KEY=VALUE"))?;
+/// One entry of `--samplers`: a plugin name or library path, optionally under a label
+/// (`LABEL=NAME-OR-PATH`, to run one plugin under two configurations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SamplerSpec {
+    /// The label before `=`, if any.
+    pub label: Option<String>,
+    /// The plugin name or library path.
+    pub target: String,
+}
+
+impl FromStr for SamplerSpec {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (label, target) = match text.split_once('=') {
+            Some((label, target)) => (Some(label.trim().to_string()), target.trim()),
+            None => (None, text),
+        };
+        if target.is_empty() || label.as_deref() == Some("") {
+            return Err(format!("empty sampler entry '{text}'"));
+        }
+        Ok(SamplerSpec {
+            label,
+            target: target.to_string(),
+        })
+    }
+}
+
+impl fmt::Display for SamplerSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.label {
+            Some(label) => write!(f, "{label}={}", self.target),
+            None => f.write_str(&self.target),
+        }
+    }
+}
+
+impl SamplerSpec {
+    /// A short name for folder names: the label, else the target's file stem or name.
+    pub fn short_name(&self) -> &str {
+        self.label.as_deref().unwrap_or_else(|| {
+            Path::new(&self.target)
+                .file_stem()
+                .and_then(|stem| stem.to_str())
+                .unwrap_or(&self.target)
+        })
+    }
+}
+
+/// One `--set SAMPLER.KEY=VALUE`; VALUE is JSON when it parses as JSON, else a string.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplerSetting {
+    pub label: String,
+    pub key: String,
+    pub value: Value,
+}
+
+impl FromStr for SamplerSetting {
+    type Err = String;
+
+    fn from_str(item: &str) -> Result<Self, String> {
+        let expected = || format!("{item}: expected SAMPLER.KEY=VALUE");
+        let (target, value) = item.split_once('=').ok_or_else(expected)?;
         let (label, key) = target
             .split_once('.')
             .filter(|(label, key)| !label.is_empty() && !key.is_empty())
-            .with_context(|| format!("--set {item}: expected SAMPLER.KEY=VALUE"))?;
-        let value =
-            serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
-        overrides
-            .entry(label.to_string())
-            .or_default()
-            .insert(key.to_string(), value);
+            .ok_or_else(expected)?;
+        Ok(SamplerSetting {
+            label: label.to_string(),
+            key: key.to_string(),
+            value: serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string())),
+        })
     }
-    Ok(overrides)
 }
 
-/// Resolves `specs` (`name`, `path/to/lib.so` or `label=name-or-path`) and creates each sampler
-/// with its overrides. Every override must name a sampler of the list.
+/// The settings grouped by sampler label (a repeated key keeps its last value).
+pub fn group_settings(settings: &[SamplerSetting]) -> BTreeMap<String, Map<String, Value>> {
+    let mut grouped: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    for setting in settings {
+        grouped
+            .entry(setting.label.clone())
+            .or_default()
+            .insert(setting.key.clone(), setting.value.clone());
+    }
+    grouped
+}
+
+/// Resolves `specs` and creates each sampler with its overrides. Every override must name a
+/// sampler of the list.
 pub fn configure(
     registry: &PluginRegistry,
-    specs: &[String],
+    specs: &[SamplerSpec],
     overrides: &BTreeMap<String, Map<String, Value>>,
 ) -> Result<Vec<ConfiguredSampler>> {
     let mut samplers: Vec<ConfiguredSampler> = Vec::new();
     for spec in specs {
-        let (label, target) = match spec.split_once('=') {
-            Some((label, target)) => (Some(label.to_string()), target),
-            None => (None, spec.as_str()),
-        };
+        let target = spec.target.as_str();
         let plugin = registry
             .resolve(target)
             .with_context(|| format!("sampler '{spec}'"))?;
-        let label = label.unwrap_or_else(|| plugin.name.clone());
+        let label = spec.label.clone().unwrap_or_else(|| plugin.name.clone());
         if samplers.iter().any(|s| s.label == label) {
             bail!(
                 "sampler '{label}' is listed twice; give the second one a label, e.g. {label}2={target}"

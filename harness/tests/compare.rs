@@ -110,7 +110,6 @@ fn a_bad_output_folder_fails_before_training_and_keeps_existing_files() {
     let folder = tempfile::tempdir().unwrap();
     let precious = folder.path().join("precious.csv");
     std::fs::write(&precious, "keep me").unwrap();
-    let started = std::time::Instant::now();
     let (code, stderr) = compare(folder.path(), &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("not empty"), "{stderr}");
@@ -118,8 +117,9 @@ fn a_bad_output_folder_fails_before_training_and_keeps_existing_files() {
     let (code, stderr) = compare(&precious.join("sub"), &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("--out"), "{stderr}");
-    // Both refusals come before any training (training this configuration takes seconds).
-    assert!(started.elapsed().as_secs() < 30);
+    // Both refusals come before anything is written.
+    let entries: Vec<_> = std::fs::read_dir(folder.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1, "{entries:?}");
 }
 
 #[test]
@@ -134,7 +134,10 @@ fn bad_flags_and_settings_are_named() {
             "names sampler 'hard', which is not in the list",
         ),
         (&["--set", "curriculum.hard_ratio=2"], "hard_ratio"),
-        (&["--device", "tpu"], "--device tpu"),
+        (
+            &["--device", "tpu"],
+            "--device <DEVICE>': expected cpu, cuda or cuda:N",
+        ),
     ];
     for (extra, expected) in cases {
         let (code, stderr) = compare(&out, extra);

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
-use fixtures::{ItemFeatures, PairedData, PairedSplit};
 use models::{ItemEncoderKind, ProtocolConfig, TextTowerKind, Trainer};
+use paired_data::{ItemFeatures, PairedData, PairedSplit};
 use sampler_api::rng::Rng;
 
 fn folder() -> PathBuf {

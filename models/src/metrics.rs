@@ -62,7 +62,7 @@ pub fn retrieval_metrics(
 /// Ranks of the correct items for a block of consecutive query rows starting at `first_query`,
 /// so large galleries can be scored a block at a time.
 pub fn ranks_of_block(scores: &[f32], n_gallery: usize, first_query: usize) -> Result<Vec<u64>> {
-    if n_gallery == 0 || scores.len() % n_gallery != 0 {
+    if n_gallery == 0 || !scores.len().is_multiple_of(n_gallery) {
         return Err(ModelError::InvalidScores(format!(
             "{} scores do not form rows of {n_gallery}",
             scores.len()

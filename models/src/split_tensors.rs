@@ -1,4 +1,4 @@
-use fixtures::{ItemFeatures, PairedData, PairedSplit};
+use paired_data::{ItemFeatures, PairedData, PairedSplit};
 use tch::{Device, Tensor};
 
 use crate::fingerprint::FingerprintStore;

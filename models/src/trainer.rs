@@ -1,7 +1,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use fixtures::{ItemFeatures, PairedData};
+use paired_data::{ItemFeatures, PairedData};
 use tch::{nn, nn::OptimizerConfig};
 
 use crate::dropout::{DropoutRng, Mode};

@@ -1,8 +1,8 @@
 //! The molecule encoders end to end on a few hand-made molecules.
 
-use fixtures::{ItemFeatures, PairedData, PairedSplit};
 use models::{ItemEncoderKind, ProtocolConfig, TextTowerKind, Trainer};
 use molecules::{AtomFeatures, BondFeatures, MolGraph};
+use paired_data::{ItemFeatures, PairedData, PairedSplit};
 use sampler_api::rng::Rng;
 
 const TEXT_DIM: usize = 16;
@@ -17,7 +17,11 @@ fn molecule(m: usize) -> MolGraph {
         .map(|i| BondFeatures {
             begin: i - 1,
             end: i,
-            bond_type: if (i as usize + m) % 3 == 0 { 4 } else { 2 },
+            bond_type: if (i as usize + m).is_multiple_of(3) {
+                4
+            } else {
+                2
+            },
             stereo: 0,
             conjugated: false,
         })
@@ -39,7 +43,7 @@ fn molecule(m: usize) -> MolGraph {
                 .iter()
                 .filter(|b| b.begin as usize == i || b.end as usize == i)
                 .count() as u8,
-            formal_charge: if i == 0 && m % 4 == 0 { -1 } else { 0 },
+            formal_charge: if i == 0 && m.is_multiple_of(4) { -1 } else { 0 },
             total_hydrogens: (i % 3) as u8,
             radical_electrons: 0,
             hybridization: 4,

@@ -1,7 +1,8 @@
 //! The protocol end to end on a small synthetic task.
 
-use fixtures::{ItemFeatures, PairedData, SyntheticTaskConfig, synthetic_task};
+use fixtures::{SyntheticTaskConfig, synthetic_task};
 use models::{ModelError, ProtocolConfig, Trainer};
+use paired_data::{ItemFeatures, PairedData};
 
 fn small_task() -> PairedData {
     synthetic_task(&SyntheticTaskConfig {

@@ -14,11 +14,12 @@ use sampler_api::contract::HardnessMeter;
 use sampler_api::{BatchSink, EpochBuffers, EpochNote, Sampler, SamplerData};
 
 use crate::dataset;
+use crate::device::DeviceChoice;
 use crate::epochs::run_epoch;
 use crate::plugin::PluginRegistry;
-use crate::sampler_set::{ConfiguredSampler, SamplerInputs, configure, parse_overrides};
+use crate::sampler_set::{ConfiguredSampler, SamplerInputs, configure, group_settings};
 use outputs::Outputs;
-use plan::{ComparePlan, device_name};
+use plan::ComparePlan;
 use records::{EpochRecord, RunContext, RunRecord, SamplerIdentity};
 
 /// The libtorch the harness was built against (read from its headers at build time).
@@ -33,7 +34,7 @@ pub struct CompareOutcome {
 
 /// Runs the plan: samplers are configured and outputs created before any training starts.
 pub fn run(plan: &ComparePlan, registry: &PluginRegistry) -> Result<CompareOutcome> {
-    let samplers = configure(registry, &plan.samplers, &parse_overrides(&plan.sets)?)?;
+    let samplers = configure(registry, &plan.samplers, &group_settings(&plan.sets))?;
     let labels: Vec<String> = samplers.iter().map(|s| s.label.clone()).collect();
     // A dataset error leaves no output folder behind; loading takes about a second.
     let loaded = dataset::load(&plan.dataset, plan.strict)?;
@@ -59,7 +60,7 @@ pub fn run(plan: &ComparePlan, registry: &PluginRegistry) -> Result<CompareOutco
         dataset_fingerprint: loaded.fingerprint.clone(),
         harness_version: env!("CARGO_PKG_VERSION").to_string(),
         libtorch_version: LIBTORCH_VERSION.to_string(),
-        device: device_name(plan.protocol.device),
+        device: DeviceChoice(plan.protocol.device).to_string(),
         threads: plan.protocol.threads,
         epochs: plan.protocol.epochs,
         batch_size: plan.protocol.batch_size,
@@ -136,7 +137,7 @@ fn log(progress: &ProgressBar, plan: &ComparePlan, line: &str) {
 /// One sampler x seed run: fresh model from the seed, then train and evaluate every epoch.
 fn run_one(
     plan: &ComparePlan,
-    data: &fixtures::PairedData,
+    data: &paired_data::PairedData,
     view: &SamplerData<'_>,
     sampler: &ConfiguredSampler,
     seed: u64,

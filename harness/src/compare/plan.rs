@@ -1,11 +1,13 @@
 //! `harness compare` flags, validated once into a plan with messages that name the flag.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use models::{ItemEncoderKind, LinearTemperature, ProtocolConfig, TextTowerKind};
 
 use crate::dataset::{DatasetChoice, DatasetSpec, Manifest};
+use crate::device::DeviceChoice;
+use crate::sampler_set::{SamplerSetting, SamplerSpec};
 
 /// Flags of `harness compare`.
 #[derive(Debug, Clone, clap::Args)]
@@ -13,7 +15,7 @@ pub struct CompareArgs {
     /// Samplers to compare, comma-separated; the first is the baseline. Each is a plugin name,
     /// a path to a plugin library, or LABEL=NAME-OR-PATH to run one plugin under two configurations.
     #[arg(long, value_delimiter = ',', required = true, value_name = "LIST")]
-    pub samplers: Vec<String>,
+    pub samplers: Vec<SamplerSpec>,
     /// Run seeds 1..=N (each seed fixes the initial weights and the batches).
     #[arg(
         long,
@@ -48,7 +50,7 @@ pub struct CompareArgs {
     pub grad_clip: f64,
     /// Sampler setting, e.g. --set hard.hard_ratio=0.7 (repeatable; VALUE is JSON or text).
     #[arg(long = "set", value_name = "SAMPLER.KEY=VALUE")]
-    pub sets: Vec<String>,
+    pub sets: Vec<SamplerSetting>,
     /// Dataset: synthetic (built in), chebi20 (the shared folder layout in --data-dir) or the
     /// path of a dataset manifest (.json).
     #[arg(long, default_value = "synthetic", value_name = "NAME|MANIFEST")]
@@ -72,7 +74,7 @@ pub struct CompareArgs {
     pub drop_last: bool,
     /// Where tensors live: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
-    pub device: String,
+    pub device: DeviceChoice,
     /// libtorch threads (fixed, so CPU results are reproducible).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -87,8 +89,8 @@ pub struct CompareArgs {
 /// A validated comparison.
 #[derive(Debug, Clone)]
 pub struct ComparePlan {
-    pub samplers: Vec<String>,
-    pub sets: Vec<String>,
+    pub samplers: Vec<SamplerSpec>,
+    pub sets: Vec<SamplerSetting>,
     pub seeds: Vec<u64>,
     pub protocol: ProtocolConfig,
     pub dataset: DatasetSpec,
@@ -102,9 +104,6 @@ pub struct ComparePlan {
 impl CompareArgs {
     /// Checks every flag, naming the first bad one.
     pub fn plan(&self) -> Result<ComparePlan> {
-        if self.samplers.iter().any(|s| s.trim().is_empty()) {
-            bail!("--samplers: empty entry in {:?}", self.samplers.join(","));
-        }
         let seeds: Vec<u64> = if self.seed_list.is_empty() {
             if self.seeds == 0 {
                 bail!("--seeds must be at least 1");
@@ -120,7 +119,6 @@ impl CompareArgs {
         {
             bail!("--seed-list: seed {seed} is listed twice");
         }
-        let device = parse_device(&self.device)?;
         let dataset = self.dataset_spec()?;
         let (item_encoder, text_tower) = self.architecture()?;
         let protocol = ProtocolConfig {
@@ -135,14 +133,17 @@ impl CompareArgs {
                 end: self.temp,
             }),
             threads: self.threads,
-            device,
+            device: self.device.0,
             item_encoder,
             text_tower,
             ..ProtocolConfig::default()
         };
-        protocol
-            .validate()
-            .map_err(|e| anyhow::anyhow!("{}", flag_named(&e.to_string())))?;
+        protocol.validate().map_err(|error| match error {
+            models::ModelError::InvalidConfig { field, reason } => {
+                anyhow::anyhow!("invalid protocol setting {}: {reason}", flag_of(field))
+            }
+            other => anyhow::Error::new(other),
+        })?;
         let out = match &self.out {
             Some(out) => out.clone(),
             None => default_out_dir(&self.samplers),
@@ -201,60 +202,28 @@ impl CompareArgs {
     }
 }
 
-/// Rewrites the protocol's field names as the flags that set them.
-fn flag_named(message: &str) -> String {
-    [
-        ("`learning_rate`", "--lr"),
-        ("`weight_decay`", "--weight-decay"),
-        ("`temperature`", "--temp"),
-        ("`temperature_schedule`", "--temp-schedule"),
-        ("`grad_clip_norm`", "--grad-clip"),
-        ("`batch_size`", "--batch-size"),
-        ("`epochs`", "--epochs"),
-        ("`threads`", "--threads"),
-    ]
-    .iter()
-    .fold(message.to_string(), |text, (field, flag)| {
-        text.replace(field, flag)
-    })
-}
-
-fn parse_device(text: &str) -> Result<tch::Device> {
-    match text {
-        "cpu" => Ok(tch::Device::Cpu),
-        "cuda" => Ok(tch::Device::Cuda(0)),
-        other => other
-            .strip_prefix("cuda:")
-            .and_then(|index| index.parse().ok())
-            .map(tch::Device::Cuda)
-            .with_context(|| format!("--device {other}: expected cpu, cuda or cuda:N")),
-    }
+/// The flag that sets a protocol field (the field itself, quoted, when no flag does).
+fn flag_of(field: &str) -> String {
+    let flag = match field {
+        "learning_rate" => "--lr",
+        "weight_decay" => "--weight-decay",
+        "temperature" => "--temp",
+        "temperature_schedule" => "--temp-schedule",
+        "grad_clip_norm" => "--grad-clip",
+        "batch_size" => "--batch-size",
+        "epochs" => "--epochs",
+        "threads" => "--threads",
+        other => return format!("`{other}`"),
+    };
+    flag.to_string()
 }
 
 /// `runs/<unix seconds>-<samplers>`: new for every invocation, sorted by time.
-fn default_out_dir(samplers: &[String]) -> PathBuf {
+fn default_out_dir(samplers: &[SamplerSpec]) -> PathBuf {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let names: Vec<String> = samplers
-        .iter()
-        .map(|s| s.split_once('=').map_or(s.as_str(), |(label, _)| label))
-        .map(|s| {
-            Path::new(s)
-                .file_stem()
-                .and_then(|f| f.to_str())
-                .unwrap_or(s)
-                .to_string()
-        })
-        .collect();
+    let names: Vec<&str> = samplers.iter().map(SamplerSpec::short_name).collect();
     PathBuf::from("runs").join(format!("{seconds}-{}", names.join("-")))
-}
-
-/// The device as reports name it.
-pub fn device_name(device: tch::Device) -> String {
-    match device {
-        tch::Device::Cuda(index) => format!("cuda:{index}"),
-        _ => "cpu".to_string(),
-    }
 }

@@ -16,12 +16,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use fixtures::{ItemFeatures, PairedData, PairedSplit, SyntheticTaskConfig, synthetic_task};
+use fixtures::{SyntheticTaskConfig, synthetic_task};
 use molecules::MolGraph;
+use paired_data::{ItemFeatures, PairedData, PairedSplit};
 use serde::Deserialize;
 
-use table::{TableRow, parse_table};
 use crate::fnv::Fnv1a;
+use table::{TableRow, parse_table};
 
 /// Which dataset `--dataset` names: `synthetic`, `chebi20` or the path of a manifest (`.json`).
 #[derive(Debug, Clone, PartialEq, Eq)]

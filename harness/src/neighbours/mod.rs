@@ -28,27 +28,35 @@
 
 mod blocked;
 pub mod cache;
-pub mod command;
 mod full_rows;
 mod select;
 
 use anyhow::{Result, bail};
 
 /// Where the similarities are computed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ComputeDevice {
     /// libtorch's CPU GEMM on symmetric blocks, selection in Rust, libtorch's thread count.
     #[default]
     Cpu,
-    /// The first CUDA device of a CUDA-enabled libtorch.
-    Cuda,
+    /// This CUDA device of a CUDA-enabled libtorch.
+    Cuda(usize),
+}
+
+impl From<tch::Device> for ComputeDevice {
+    fn from(device: tch::Device) -> Self {
+        match device {
+            tch::Device::Cuda(index) => ComputeDevice::Cuda(index),
+            _ => ComputeDevice::Cpu,
+        }
+    }
 }
 
 impl std::fmt::Display for ComputeDevice {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             ComputeDevice::Cpu => "cpu",
-            ComputeDevice::Cuda => "cuda",
+            ComputeDevice::Cuda(_) => "cuda",
         })
     }
 }
@@ -74,7 +82,7 @@ pub fn neighbour_table_on(
             let layout = blocked::Layout::default();
             blocked::neighbour_table(embeddings, dim, k, layout, cpu_workers())
         }
-        ComputeDevice::Cuda => {
+        ComputeDevice::Cuda(index) => {
             if !tch::Cuda::is_available() {
                 bail!(
                     "--device cuda: CUDA is not available to this libtorch ({}; a CPU-only build, \
@@ -83,7 +91,7 @@ pub fn neighbour_table_on(
                     env!("HARNESS_LIBTORCH_VERSION"),
                 );
             }
-            full_rows::neighbour_table(embeddings, dim, k, tch::Device::Cuda(0))
+            full_rows::neighbour_table(embeddings, dim, k, tch::Device::Cuda(index))
         }
     }
 }
@@ -101,7 +109,7 @@ fn cpu_workers() -> usize {
 
 /// Checks the shape and the values.
 fn check_inputs(embeddings: &[f32], dim: usize, k: usize) -> Result<()> {
-    if dim == 0 || embeddings.len() % dim != 0 {
+    if dim == 0 || !embeddings.len().is_multiple_of(dim) {
         bail!(
             "embeddings of length {} are not rows of dimension {dim}",
             embeddings.len()
@@ -293,7 +301,7 @@ mod tests {
     #[test]
     fn cuda_is_explained_when_missing() {
         let data = fixtures::clustered_embeddings(10, 2, 4, 0.5, 1);
-        let result = neighbour_table_on(&data.embeddings, 4, 3, ComputeDevice::Cuda);
+        let result = neighbour_table_on(&data.embeddings, 4, 3, ComputeDevice::Cuda(0));
         if tch::Cuda::is_available() {
             assert_eq!(
                 result.unwrap(),

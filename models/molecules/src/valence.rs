@@ -86,14 +86,13 @@ pub(crate) fn assign_radicals(molecule: &mut Molecule) {
             let mut radicals = shell - outer - valence + charge;
             if radicals < 0 {
                 radicals = 0;
-                if element.valences.len() > 1 {
-                    if let Some(&allowed) = element
+                if element.valences.len() > 1
+                    && let Some(&allowed) = element
                         .valences
                         .iter()
                         .find(|&&allowed| i32::from(allowed) - valence + charge >= 0)
-                    {
-                        radicals = i32::from(allowed) - valence + charge;
-                    }
+                {
+                    radicals = i32::from(allowed) - valence + charge;
                 }
             }
             let from_outer_shell = outer - valence - charge;

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use fixtures::{ItemFeatures, PairedData, PairedSplit};
+use paired_data::{ItemFeatures, PairedData, PairedSplit};
 use tch::{Device, Kind, Tensor};
 
 use super::Trainer;

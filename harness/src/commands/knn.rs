@@ -7,8 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use tch::{Device, Kind, Tensor};
 
-use super::cache::{CacheOutcome, NeighbourCache};
-use super::{ComputeDevice, cpu_extra_memory_estimate, neighbour_table_on};
+use crate::device::DeviceChoice;
+use crate::neighbours::cache::{CacheOutcome, NeighbourCache};
+use crate::neighbours::{ComputeDevice, cpu_extra_memory_estimate, neighbour_table_on};
 use crate::npy;
 
 /// Arguments of `harness knn`.
@@ -20,9 +21,10 @@ pub struct KnnArgs {
     /// Neighbours per item.
     #[arg(long, default_value_t = 100)]
     pub k: usize,
-    /// Where to compute the similarities (cuda needs a CUDA build of libtorch and a GPU).
-    #[arg(long, value_enum, default_value_t = ComputeDevice::Cpu)]
-    pub device: ComputeDevice,
+    /// Where to compute the similarities: cpu, cuda or cuda:N (cuda needs a CUDA build of
+    /// libtorch and a GPU).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: DeviceChoice,
     /// Instead of --input: N synthetic unit vectors in N/100 clusters (needs --dim).
     #[arg(long, value_name = "N", requires = "dim", conflicts_with = "input")]
     pub synthetic: Option<usize>,
@@ -73,6 +75,7 @@ pub fn run(args: &KnnArgs) -> Result<String> {
         }
     };
     let n = embeddings.len() / dim.max(1);
+    let device = ComputeDevice::from(args.device.0);
     let normalised = normalise_rows(&mut embeddings, dim);
     let mut out = format!(
         "knn: {n} x {dim} ({source}{}), k {}, {} ({} threads)\n",
@@ -86,7 +89,7 @@ pub fn run(args: &KnnArgs) -> Result<String> {
         tch::get_num_threads()
     );
     let rate = if args.bound {
-        Some(gemm_rate(dim, args.device)?)
+        Some(gemm_rate(dim, args.device.0)?)
     } else {
         None
     };
@@ -97,23 +100,20 @@ pub fn run(args: &KnnArgs) -> Result<String> {
         let cache = NeighbourCache::from_env().context(
             "--cache: the cache is disabled (SAMPLER_HARNESS_CACHE=off) or HOME is unset",
         )?;
-        let (table, outcome) = cache.table(&embeddings, dim, args.k, args.device)?;
+        let (table, outcome) = cache.table(&embeddings, dim, args.k, device)?;
         (
             table,
             Some((outcome, cache.path_for(&embeddings, dim, args.k))),
         )
     } else {
-        (
-            neighbour_table_on(&embeddings, dim, args.k, args.device)?,
-            None,
-        )
+        (neighbour_table_on(&embeddings, dim, args.k, device)?, None)
     };
     let seconds = started.elapsed().as_secs_f64();
     let memory = baseline.finish();
 
     out.push_str(&format!("time            {seconds:.3} s\n"));
     out.push_str(&format!("extra peak RSS  {memory}\n"));
-    if args.device == ComputeDevice::Cpu && !args.cache {
+    if device == ComputeDevice::Cpu && !args.cache {
         out.push_str(&format!(
             "planned buffers {:.1} MiB (selections, table, embeddings, blocks)\n",
             mib(cpu_extra_memory_estimate(n, dim, args.k) as u64)
@@ -167,11 +167,7 @@ fn normalise_rows(embeddings: &mut [f32], dim: usize) -> usize {
 }
 
 /// Median GEMM rate in FLOP/s of `2048 x dim` by `dim x 2048` blocks, the CPU method's shape.
-fn gemm_rate(dim: usize, device: ComputeDevice) -> Result<f64> {
-    let device = match device {
-        ComputeDevice::Cpu => Device::Cpu,
-        ComputeDevice::Cuda => Device::Cuda(0),
-    };
+fn gemm_rate(dim: usize, device: Device) -> Result<f64> {
     let b = 2048i64;
     let a = Tensor::f_randn([b, dim as i64], (Kind::Float, device))?;
     let c = Tensor::f_randn([b, dim as i64], (Kind::Float, device))?;
@@ -254,7 +250,7 @@ mod tests {
         KnnArgs {
             input: Vec::new(),
             k,
-            device: ComputeDevice::Cpu,
+            device: DeviceChoice(Device::Cpu),
             synthetic: Some(n),
             dim: Some(dim),
             seed: 3,
