@@ -9,7 +9,9 @@ use tch::{Device, Kind, Tensor};
 
 use crate::device::DeviceChoice;
 use crate::neighbours::cache::{CacheOutcome, NeighbourCache};
-use crate::neighbours::{ComputeDevice, cpu_extra_memory_estimate, neighbour_table_on};
+use crate::neighbours::{
+    ComputeDevice, NeighbourError, cpu_extra_memory_estimate, neighbour_table_on,
+};
 use crate::npy;
 
 /// Arguments of `harness knn`.
@@ -100,13 +102,19 @@ pub fn run(args: &KnnArgs) -> Result<String> {
         let cache = NeighbourCache::from_env().context(
             "--cache: the cache is disabled (SAMPLER_HARNESS_CACHE=off) or HOME is unset",
         )?;
-        let (table, outcome) = cache.table(&embeddings, dim, args.k, device)?;
+        let (table, outcome) = cache
+            .table(&embeddings, dim, args.k, device)
+            .map_err(|e| explained(e, args.device))?;
         (
             table,
             Some((outcome, cache.path_for(&embeddings, dim, args.k))),
         )
     } else {
-        (neighbour_table_on(&embeddings, dim, args.k, device)?, None)
+        (
+            neighbour_table_on(&embeddings, dim, args.k, device)
+                .map_err(|e| explained(e, args.device))?,
+            None,
+        )
     };
     let seconds = started.elapsed().as_secs_f64();
     let memory = baseline.finish();
@@ -164,6 +172,21 @@ fn normalise_rows(embeddings: &mut [f32], dim: usize) -> usize {
         }
     }
     changed
+}
+
+/// A neighbour-table error with what the user can do about it.
+fn explained(error: NeighbourError, device: DeviceChoice) -> anyhow::Error {
+    let advice = match error {
+        NeighbourError::CudaUnavailable { .. } => format!(
+            "--device {device}: {error}: use --device cpu, or build against a CUDA libtorch \
+             (LIBTORCH pointing at one) on a machine with a GPU"
+        ),
+        NeighbourError::NotFinite { .. } => {
+            format!("{error}: the input must hold finite numbers")
+        }
+        other => return other.into(),
+    };
+    anyhow::anyhow!(advice)
 }
 
 /// Median GEMM rate in FLOP/s of `2048 x dim` by `dim x 2048` blocks, the CPU method's shape.

@@ -22,7 +22,7 @@ use std::ops::Range;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::{Context, Result, anyhow};
+use super::{NeighbourError, Result};
 use tch::{Device, Kind, Tensor};
 
 use super::select::{Rows, TopK};
@@ -98,9 +98,7 @@ pub(super) fn neighbour_table(
     let blocks = layout.blocks(n, workers);
     let block = n.div_ceil(blocks);
     let span = |b: usize| (b * block).min(n)..((b + 1) * block).min(n);
-    let all = Tensor::f_from_slice(embeddings)
-        .and_then(|t| t.f_view([n as i64, dim as i64]))
-        .context("copying embeddings into libtorch")?;
+    let all = Tensor::f_from_slice(embeddings).and_then(|t| t.f_view([n as i64, dim as i64]))?;
 
     let caller_threads = tch::get_num_threads();
     let mut topk = TopK::new(n, k);
@@ -150,10 +148,7 @@ pub(super) fn neighbour_table(
                     })
                     .collect();
                 jobs.into_iter()
-                    .map(|job| {
-                        job.join()
-                            .unwrap_or_else(|_| Err(anyhow!("a neighbour worker panicked")))
-                    })
+                    .map(|job| job.join().unwrap_or(Err(NeighbourError::WorkerPanicked)))
                     .collect()
             });
             let round = results.into_iter().collect::<Result<()>>();
@@ -190,9 +185,7 @@ impl Worker {
         };
         let x_rows = all.f_narrow(0, rows.start as i64, rows.len() as i64)?;
         let x_columns = all.f_narrow(0, columns.start as i64, columns.len() as i64)?;
-        let _ = x_rows
-            .f_mm_out(&scores, &x_columns.f_tr()?)
-            .context("similarity block (GEMM)")?;
+        let _ = x_rows.f_mm_out(&scores, &x_columns.f_tr()?)?;
         self.scores = Some(scores.shallow_clone());
         if self.chunk.len() < CHUNK_ROWS * columns.len() {
             self.chunk.resize(CHUNK_ROWS * columns.len(), 0.0);

@@ -29,7 +29,7 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use super::Result;
 
 use super::ComputeDevice;
 use crate::fnv::Fnv1a;

@@ -11,7 +11,7 @@
 //!
 //! Works on any libtorch device; the tests run it on the CPU.
 
-use anyhow::{Context, Result};
+use super::Result;
 use tch::{Device, Tensor};
 
 use super::select::{index_of, key};
@@ -29,8 +29,7 @@ pub(super) fn neighbour_table(
     let n = embeddings.len() / dim;
     let all = Tensor::f_from_slice(embeddings)?
         .f_view([n as i64, dim as i64])?
-        .f_to_device(device)
-        .context("copying embeddings to the device")?;
+        .f_to_device(device)?;
     let all_t = all.f_tr()?;
     let block = (SCORE_BUDGET / n).clamp(1, n);
     // One candidate beyond k shows whether the cut falls inside a tie; with k = n - 1 the extra

@@ -28,10 +28,11 @@
 
 mod blocked;
 pub mod cache;
+mod error;
 mod full_rows;
 mod select;
 
-use anyhow::{Result, bail};
+pub use error::{NeighbourError, Result};
 
 /// Where the similarities are computed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -84,12 +85,9 @@ pub fn neighbour_table_on(
         }
         ComputeDevice::Cuda(index) => {
             if !tch::Cuda::is_available() {
-                bail!(
-                    "--device cuda: CUDA is not available to this libtorch ({}; a CPU-only build, \
-                     or no GPU or driver): use --device cpu, or build against a CUDA libtorch \
-                     (LIBTORCH pointing at one) on a machine with a GPU",
-                    env!("HARNESS_LIBTORCH_VERSION"),
-                );
+                return Err(NeighbourError::CudaUnavailable {
+                    libtorch: env!("HARNESS_LIBTORCH_VERSION"),
+                });
             }
             full_rows::neighbour_table(embeddings, dim, k, tch::Device::Cuda(index))
         }
@@ -110,17 +108,17 @@ fn cpu_workers() -> usize {
 /// Checks the shape and the values.
 fn check_inputs(embeddings: &[f32], dim: usize, k: usize) -> Result<()> {
     if dim == 0 || !embeddings.len().is_multiple_of(dim) {
-        bail!(
-            "embeddings of length {} are not rows of dimension {dim}",
-            embeddings.len()
-        );
+        return Err(NeighbourError::Shape {
+            len: embeddings.len(),
+            dim,
+        });
     }
     let n = embeddings.len() / dim;
     if k >= n.max(1) {
-        bail!("k ({k}) must be smaller than the number of items ({n})");
+        return Err(NeighbourError::KTooLarge { k, n });
     }
     if u32::try_from(n).is_err() {
-        bail!("{n} items do not fit the table's u32 indices");
+        return Err(NeighbourError::TooManyItems { n });
     }
     // Dot products stay finite when every squared norm does (Cauchy-Schwarz bounds every
     // partial sum of the GEMM too).
@@ -128,7 +126,7 @@ fn check_inputs(embeddings: &[f32], dim: usize, k: usize) -> Result<()> {
         let norm2: f32 = row.iter().map(|v| v * v).sum();
         !norm2.is_finite() || norm2 > 1e30
     }) {
-        bail!("embedding row {row} has a non-finite value or a huge norm; normalise the rows");
+        return Err(NeighbourError::NotFinite { row });
     }
     Ok(())
 }
@@ -308,8 +306,11 @@ mod tests {
                 neighbour_table(&data.embeddings, 4, 3).unwrap()
             );
         } else {
-            let error = result.unwrap_err().to_string();
-            assert!(error.contains("--device cpu"), "{error}");
+            let error = result.unwrap_err();
+            assert!(
+                matches!(error, NeighbourError::CudaUnavailable { .. }),
+                "{error}"
+            );
         }
     }
 }
