@@ -16,6 +16,7 @@ pub mod epochs;
 pub mod fnv;
 pub mod neighbours;
 pub mod npy;
+pub mod openmp;
 pub mod plugin;
 pub mod regress;
 pub mod report;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    harness::openmp::ensure_passive_wait_policy();
     let cli = harness::cli::Cli::parse();
     match harness::cli::run(cli) {
         Ok(code) => code,
