@@ -94,4 +94,24 @@ mod tests {
         assert!(!draw(1).equal(&draw(2)));
         assert!(dropout(&x, 0.5, &mut Mode::Eval).equal(&x));
     }
+
+    #[test]
+    fn masks_are_pinned() {
+        // Changing these changes every run that trains with dropout.
+        let kept = |y: Tensor| -> String {
+            let values: Vec<f32> = Vec::try_from(y.flatten(0, -1)).unwrap();
+            values
+                .iter()
+                .map(|&v| if v == 0.0 { '0' } else { '1' })
+                .collect()
+        };
+        let mut rng = DropoutRng::new(7);
+        let x = Tensor::ones([3, 5], (Kind::Float, tch::Device::Cpu));
+        let half = dropout(&x, 0.5, &mut Mode::Train(&mut rng));
+        assert_eq!(kept(half), "110110000001101");
+        // An odd mask leaves the last draw's upper half unused; the next mask starts afresh.
+        let quarter = dropout(&x, 0.25, &mut Mode::Train(&mut rng));
+        assert_eq!(kept(quarter), "101101111111101");
+        assert_eq!(rng.next_u64(), 4_924_496_260_489_933_121);
+    }
 }
