@@ -4,7 +4,7 @@
 //! dimensions) and checks the batch contract, determinism, sensitivity to seed and epoch, and
 //! the realised hard share against the share each epoch's note asks for.
 
-use sampler_api::contract::{HardnessMeter, hard_per_batch, hard_shortfalls};
+use sampler_api::contract::{HardnessMeter, QuarterShares, hard_per_batch, hard_shortfalls};
 use sampler_api::{EpochBuffers, EpochNote, Sampler, SamplerData};
 
 use crate::epochs::run_epoch;
@@ -257,8 +257,8 @@ fn hardness(sampler: &dyn Sampler, data: &SamplerData<'_>) -> (Result<String, St
     let mut meter = HardnessMeter::new(data.n_items());
     let mut stages: Vec<(String, u32, u32)> = Vec::new();
     let mut asked = Vec::new();
-    let mut quarters = [(0.0f64, 0usize); 4];
-    let mut random_share = (0.0f64, 0usize);
+    let mut hard_shares = QuarterShares::default();
+    let mut random_shares = QuarterShares::default();
     for epoch in 1..=EPOCHS {
         let (sink, note) = run_epoch(sampler, data, epoch, &mut buffers).expect("validated above");
         match stages.last_mut() {
@@ -279,37 +279,17 @@ fn hardness(sampler: &dyn Sampler, data: &SamplerData<'_>) -> (Result<String, St
                 return (outcome, describe(&stages));
             }
             asked.push(note.hard_ratio);
-        }
-        for (index, batch) in sink.batches().enumerate() {
-            let k = if note.hard_ratio > 0.0 {
-                note.hardness_k
-            } else {
-                data.k()
-            };
-            let share = if k == 0 {
-                1.0 / batch.len() as f64
-            } else {
-                meter.hard_group(batch, data, k).size as f64 / batch.len() as f64
-            };
-            if note.hard_ratio > 0.0 {
-                let quarter = &mut quarters[index * 4 / n_batches];
-                quarter.0 += share;
-                quarter.1 += 1;
-            } else {
-                random_share.0 += share;
-                random_share.1 += 1;
-            }
+            hard_shares.add_epoch(&sink, data, note.hardness_k, &mut meter);
+        } else {
+            random_shares.add_epoch(&sink, data, data.k(), &mut meter);
         }
     }
-    let mean = |(sum, count): (f64, usize)| sum / count.max(1) as f64;
+    let mean = |share: Option<f64>| share.unwrap_or(0.0);
     let mut detail = String::new();
     if !asked.is_empty() {
         let (low, high) = asked
             .iter()
             .fold((f64::MAX, f64::MIN), |(lo, hi), &r| (lo.min(r), hi.max(r)));
-        let total = quarters
-            .iter()
-            .fold((0.0, 0), |acc, q| (acc.0 + q.0, acc.1 + q.1));
         let asked_text = if low == high {
             format!("{low:.2}")
         } else {
@@ -318,22 +298,23 @@ fn hardness(sampler: &dyn Sampler, data: &SamplerData<'_>) -> (Result<String, St
         detail.push_str(&format!(
             "{} hard epochs: asked {asked_text}, realised {:.2} (by quarter of epoch: {})",
             asked.len(),
-            mean(total),
-            quarters
+            mean(hard_shares.mean()),
+            hard_shares
+                .by_quarter()
                 .iter()
                 .map(|&q| format!("{:.2}", mean(q)))
                 .collect::<Vec<_>>()
                 .join(" ")
         ));
     }
-    if random_share.1 > 0 && data.k() > 0 {
+    if let Some(random_share) = random_shares.mean().filter(|_| data.k() > 0) {
         if !detail.is_empty() {
             detail.push_str("; ");
         }
         detail.push_str(&format!(
             "{} random epochs: realised {:.2} (chance level)",
             EPOCHS as usize - asked.len(),
-            mean(random_share)
+            random_share
         ));
     }
     if detail.is_empty() {

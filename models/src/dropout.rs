@@ -2,12 +2,13 @@
 //! on its seed and its batches (libtorch's own generator is process-wide: another model training
 //! on another thread would change them).
 
+use sampler_api::rng::SplitMix64;
 use tch::Tensor;
 
-/// SplitMix64 stream that draws dropout masks.
+/// The stream that draws dropout masks: SplitMix64, two 32-bit halves per draw.
 #[derive(Debug, Clone)]
 pub struct DropoutRng {
-    state: u64,
+    stream: SplitMix64,
 }
 
 impl DropoutRng {
@@ -15,16 +16,8 @@ impl DropoutRng {
     pub fn new(seed: u64) -> Self {
         // Keeps the masks' stream apart from other uses of the same seed.
         DropoutRng {
-            state: seed ^ 0xD50F_0A7E_5EED_0001,
+            stream: SplitMix64::new(seed ^ 0xD50F_0A7E_5EED_0001),
         }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 
     /// A float mask shaped like `like`: each entry is 0 with probability `p` (to 2^-32), else
@@ -35,7 +28,7 @@ impl DropoutRng {
         let keep = (1.0 / (1.0 - p)) as f32;
         let mut values = Vec::with_capacity(numel + 1);
         while values.len() < numel {
-            let bits = self.next_u64();
+            let bits = self.stream.next_u64();
             for half in [bits & 0xFFFF_FFFF, bits >> 32] {
                 values.push(if half < threshold { 0.0 } else { keep });
             }
@@ -93,5 +86,25 @@ mod tests {
         assert!(draw(1).equal(&draw(1)));
         assert!(!draw(1).equal(&draw(2)));
         assert!(dropout(&x, 0.5, &mut Mode::Eval).equal(&x));
+    }
+
+    #[test]
+    fn masks_are_pinned() {
+        // Changing these changes every run that trains with dropout.
+        let kept = |y: Tensor| -> String {
+            let values: Vec<f32> = Vec::try_from(y.flatten(0, -1)).unwrap();
+            values
+                .iter()
+                .map(|&v| if v == 0.0 { '0' } else { '1' })
+                .collect()
+        };
+        let mut rng = DropoutRng::new(7);
+        let x = Tensor::ones([3, 5], (Kind::Float, tch::Device::Cpu));
+        let half = dropout(&x, 0.5, &mut Mode::Train(&mut rng));
+        assert_eq!(kept(half), "110110000001101");
+        // An odd mask leaves the last draw's upper half unused; the next mask starts afresh.
+        let quarter = dropout(&x, 0.25, &mut Mode::Train(&mut rng));
+        assert_eq!(kept(quarter), "101101111111101");
+        assert_eq!(rng.stream.next_u64(), 4_924_496_260_489_933_121);
     }
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use models::Trainer;
-use sampler_api::contract::HardnessMeter;
+use sampler_api::contract::{HardnessMeter, QuarterShares};
 use sampler_api::{BatchSink, EpochBuffers, EpochNote, Sampler, SamplerData};
 
 use crate::dataset;
@@ -229,19 +229,10 @@ fn realised_shares(
     } else {
         view.k()
     };
-    if k == 0 || sink.n_batches() == 0 {
+    if k == 0 {
         return (None, [None; 4]);
     }
-    let mut quarters = [(0.0, 0usize); 4];
-    for (index, batch) in sink.batches().enumerate() {
-        let share = meter.hard_group(batch, view, k).size as f64 / batch.len() as f64;
-        let quarter = &mut quarters[index * 4 / sink.n_batches()];
-        quarter.0 += share;
-        quarter.1 += 1;
-    }
-    let total = quarters
-        .iter()
-        .fold((0.0, 0), |acc, q| (acc.0 + q.0, acc.1 + q.1));
-    let mean = |(sum, count): (f64, usize)| (count > 0).then(|| sum / count as f64);
-    (mean(total), quarters.map(mean))
+    let mut shares = QuarterShares::default();
+    shares.add_epoch(sink, view, k, meter);
+    (shares.mean(), shares.by_quarter())
 }

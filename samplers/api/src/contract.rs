@@ -167,6 +167,53 @@ impl HardnessMeter {
     }
 }
 
+/// Realised hard shares of batches (hard-group size over batch size, see [`HardnessMeter`]),
+/// summed by quarter of their epoch over one epoch or several: the share decays within an epoch
+/// as neighbours get used up. Batch `i` of `n` falls in quarter `4 i / n`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QuarterShares {
+    /// Sum of shares and number of batches, per quarter.
+    quarters: [(f64, usize); 4],
+}
+
+impl QuarterShares {
+    /// Adds every batch of one epoch, each measured against the first `k` neighbours of its
+    /// members.
+    pub fn add_epoch(
+        &mut self,
+        batches: &BatchSink<'_>,
+        data: &SamplerData<'_>,
+        k: usize,
+        meter: &mut HardnessMeter,
+    ) {
+        let n_batches = batches.n_batches();
+        for (index, batch) in batches.batches().enumerate() {
+            let share = meter.hard_group(batch, data, k).size as f64 / batch.len() as f64;
+            let quarter = &mut self.quarters[index * 4 / n_batches];
+            quarter.0 += share;
+            quarter.1 += 1;
+        }
+    }
+
+    /// The mean share over every batch added; `None` before any.
+    pub fn mean(&self) -> Option<f64> {
+        let total = self
+            .quarters
+            .iter()
+            .fold((0.0, 0), |acc, q| (acc.0 + q.0, acc.1 + q.1));
+        mean_share(total)
+    }
+
+    /// The mean share per quarter of the epoch; `None` for a quarter without batches.
+    pub fn by_quarter(&self) -> [Option<f64>; 4] {
+        self.quarters.map(mean_share)
+    }
+}
+
+fn mean_share((sum, count): (f64, usize)) -> Option<f64> {
+    (count > 0).then(|| sum / count as f64)
+}
+
 /// Checks the promise of semantics-aware batching, batch by batch in epoch order: some member
 /// has, inside the batch, at least `min(hard_per_batch - 1, its unused neighbours)` of its first
 /// `k` neighbours, where "unused" means not placed in an earlier batch of the epoch.
@@ -205,4 +252,32 @@ pub fn hard_shortfalls(
 pub fn hard_per_batch(batch_size: usize, hard_ratio: f64) -> usize {
     // The small epsilon keeps e.g. 10 * 0.3 = 2.9999999999999996 at 3.
     ((batch_size as f64) * hard_ratio + 1e-9).floor() as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EpochBuffers;
+
+    #[test]
+    fn quarter_shares_follow_batch_positions() {
+        // Items pair up as each other's only neighbour: 2i and 2i + 1.
+        let neighbours: Vec<u32> = (0..8u32).map(|item| item ^ 1).collect();
+        let embeddings = vec![1.0f32; 8];
+        let data = SamplerData::new(8, 2, 1, false, &embeddings, 1, &neighbours, 1).unwrap();
+        let mut buffers = EpochBuffers::new(8);
+        let mut sink = buffers.sink();
+        for batch in [[0, 1], [2, 3], [4, 6], [5, 7]] {
+            sink.push_batch(&batch).unwrap();
+        }
+        let mut meter = HardnessMeter::new(8);
+        let mut shares = QuarterShares::default();
+        assert_eq!(shares.mean(), None);
+        shares.add_epoch(&sink, &data, 1, &mut meter);
+        assert_eq!(
+            shares.by_quarter(),
+            [Some(1.0), Some(1.0), Some(0.5), Some(0.5)]
+        );
+        assert_eq!(shares.mean(), Some(0.75));
+    }
 }

@@ -1,6 +1,6 @@
 //! The C shims behind [`crate::export_sampler!`]. Everything here is the plugin side of the
-//! boundary: it turns raw ABI calls into calls of the safe [`Sampler`] trait, catches panics and
-//! reports errors as text in host buffers.
+//! boundary: it turns raw ABI calls into calls of the safe [`SamplerPlugin`] trait, catches
+//! panics and reports errors as text in host buffers.
 
 use std::any::Any;
 use std::ffi::c_void;
@@ -65,8 +65,8 @@ impl DescriptorCell {
 }
 
 fn build<T: SamplerPlugin>() -> Descriptor {
-    let parameters_json =
-        serde_json::to_string(&T::parameters()).expect("parameter lists serialise to JSON");
+    let parameters_json = serde_json::to_string(&crate::parameters::<T::Config>())
+        .expect("parameter lists serialise to JSON");
     let descriptor = PluginDescriptor {
         header: AbiHeader {
             magic: MAGIC,

@@ -1,9 +1,11 @@
 //! The contract between the harness and its batch samplers.
 //!
-//! A sampler decides which items share a training batch. Plugin authors implement [`Sampler`]
-//! and [`SamplerPlugin`] and call [`export_sampler!`]; the macro generates the C shims of the
-//! versioned ABI in [`abi`]. The harness wraps a loaded library in a type that implements the
-//! same [`Sampler`] trait, so in-process and loaded samplers are interchangeable.
+//! A sampler decides which items share a training batch. Plugin authors implement one trait,
+//! [`SamplerPlugin`] (settings as a `Config` struct, validation in `new`, then `epoch`), and
+//! call [`export_sampler!`]; the macro generates the C shims of the versioned ABI in [`abi`].
+//! The host drives samplers through the object-safe [`Sampler`] trait, which every
+//! `SamplerPlugin` implements and which the harness's wrapper of a loaded library implements
+//! too, so in-process and loaded samplers are interchangeable.
 //!
 //! Plugins never link libtorch: everything here is plain Rust and C data.
 
@@ -24,6 +26,6 @@ mod sink;
 pub use data::SamplerData;
 pub use error::SamplerError;
 pub use note::EpochNote;
-pub use params::{Parameter, parse_config};
+pub use params::{Parameter, parameters, parse_config};
 pub use sampler::{Sampler, SamplerPlugin};
 pub use sink::{BatchSink, EpochBuffers};

@@ -1,11 +1,14 @@
-use crate::{BatchSink, EpochNote, Parameter, SamplerData, SamplerError};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-/// A batch sampler: turns a dataset into the batches of each epoch.
+use crate::{BatchSink, EpochNote, SamplerData, SamplerError, parse_config};
+
+/// A batch sampler as the host drives it: turns a dataset into the batches of each epoch.
 ///
-/// `epoch` must be a pure function of the configuration, `data` and `epoch`: the same inputs
-/// give the same batches, whatever ran before. Every item must appear in exactly one batch, all
-/// batches but the last hold `data.batch_size()` items, and with `data.drop_last()` the short
-/// last batch is left out (see [`crate::contract`]).
+/// Every [`SamplerPlugin`] is a `Sampler`, and the harness wraps each loaded library in a type
+/// that is one too, so in-process and loaded samplers are interchangeable. Plugin authors
+/// implement [`SamplerPlugin`], never this trait.
 pub trait Sampler {
     /// How many nearest neighbours per item this configuration reads (0: none).
     fn neighbours_needed(&self) -> usize;
@@ -19,8 +22,18 @@ pub trait Sampler {
     ) -> Result<EpochNote, SamplerError>;
 }
 
-/// A sampler that can be exported as a plugin with [`crate::export_sampler!`].
-pub trait SamplerPlugin: Sampler + Sized + 'static {
+/// The one trait a sampler plugin implements; [`crate::export_sampler!`] exports it.
+///
+/// The configuration is a plain struct, [`SamplerPlugin::Config`]: its JSON form is parsed
+/// with [`parse_config`], and its parameter list (`harness list`, the ABI) is derived from it
+/// by [`crate::parameters`]: keys and defaults from `Config::default()`, help text from the
+/// fields' doc comments. `new` validates the parsed settings.
+///
+/// `epoch` must be a pure function of the configuration, `data` and `epoch`: the same inputs
+/// give the same batches, whatever ran before. Every item must appear in exactly one batch, all
+/// batches but the last hold `data.batch_size()` items, and with `data.drop_last()` the short
+/// last batch is left out (see [`crate::contract`]).
+pub trait SamplerPlugin: Sized + 'static {
     /// Name used on the command line and in reports.
     const NAME: &'static str;
     /// Version of the sampler's behaviour; bump it when batches change.
@@ -28,9 +41,42 @@ pub trait SamplerPlugin: Sampler + Sized + 'static {
     /// One line for `harness list`.
     const DESCRIPTION: &'static str;
 
-    /// The configuration keys with their defaults.
-    fn parameters() -> Vec<Parameter>;
+    /// The settings: a struct with `#[serde(default, deny_unknown_fields)]` whose fields are
+    /// the configuration keys, each documented by one line of help text.
+    type Config: Default + Serialize + DeserializeOwned + JsonSchema;
+
+    /// A sampler with validated settings; errors name the setting
+    /// ([`SamplerError::parameter`]).
+    fn new(config: Self::Config) -> Result<Self, SamplerError>;
+
+    /// How many nearest neighbours per item this configuration reads (0: none).
+    fn neighbours_needed(&self) -> usize;
+
+    /// Writes the batches of `epoch` (numbered from 1) into `sink`.
+    fn epoch(
+        &self,
+        data: &SamplerData<'_>,
+        epoch: u32,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<EpochNote, SamplerError>;
 
     /// Parses and validates a JSON configuration (an empty string means all defaults).
-    fn from_config(json: &str) -> Result<Self, SamplerError>;
+    fn from_config(json: &str) -> Result<Self, SamplerError> {
+        Self::new(parse_config(json)?)
+    }
+}
+
+impl<T: SamplerPlugin> Sampler for T {
+    fn neighbours_needed(&self) -> usize {
+        SamplerPlugin::neighbours_needed(self)
+    }
+
+    fn epoch(
+        &self,
+        data: &SamplerData<'_>,
+        epoch: u32,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<EpochNote, SamplerError> {
+        SamplerPlugin::epoch(self, data, epoch, sink)
+    }
 }

@@ -3,23 +3,18 @@
 
 #![forbid(unsafe_code)]
 
-use sampler_api::{
-    BatchSink, EpochNote, Parameter, Sampler, SamplerData, SamplerError, SamplerPlugin,
-    parse_config,
-};
-use sampler_kit::HardBatching;
-use serde::Deserialize;
-
-/// Label of every epoch in notes.
-const STAGE: &str = "hard";
+use sampler_api::{BatchSink, EpochNote, SamplerData, SamplerError, SamplerPlugin};
+use sampler_kit::{HardBatching, Schedule};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// Settings of the `hard` sampler.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct HardConfig {
-    /// Share of each batch filled by the pivot and its neighbours, in `[0, 1]`.
+    /// share of each batch filled by a random pivot and its nearest neighbours, in [0, 1]
     pub hard_ratio: f64,
-    /// How many of the pivot's nearest neighbours are candidates (at least 1).
+    /// how many of the pivot's nearest neighbours are candidates (at least 1)
     pub hardness_k: usize,
 }
 
@@ -32,44 +27,10 @@ impl Default for HardConfig {
     }
 }
 
-impl HardConfig {
-    fn batching(&self) -> HardBatching {
-        HardBatching {
-            hard_ratio: self.hard_ratio,
-            hardness_k: self.hardness_k,
-        }
-    }
-}
-
-/// Hard batches in every epoch.
+/// Hard batches in every epoch: the kit's [`Schedule::hard`].
 #[derive(Debug, Clone)]
 pub struct HardSampler {
-    batching: HardBatching,
-}
-
-impl HardSampler {
-    /// A sampler with validated settings; errors name `hard_ratio` or `hardness_k`.
-    pub fn new(config: HardConfig) -> Result<Self, SamplerError> {
-        let batching = config.batching();
-        batching.validate()?;
-        Ok(HardSampler { batching })
-    }
-}
-
-impl Sampler for HardSampler {
-    fn neighbours_needed(&self) -> usize {
-        self.batching.hardness_k
-    }
-
-    fn epoch(
-        &self,
-        data: &SamplerData<'_>,
-        epoch: u32,
-        sink: &mut BatchSink<'_>,
-    ) -> Result<EpochNote, SamplerError> {
-        self.batching.fill_epoch(data, epoch, sink)?;
-        Ok(self.batching.note(STAGE))
-    }
+    schedule: Schedule,
 }
 
 impl SamplerPlugin for HardSampler {
@@ -78,12 +39,28 @@ impl SamplerPlugin for HardSampler {
     const DESCRIPTION: &'static str =
         "Semantics-aware batches: a random pivot, some of its nearest neighbours, random fill.";
 
-    fn parameters() -> Vec<Parameter> {
-        HardConfig::default().batching().parameters()
+    type Config = HardConfig;
+
+    /// Errors name `hard_ratio` or `hardness_k`.
+    fn new(config: HardConfig) -> Result<Self, SamplerError> {
+        let schedule = Schedule::hard(HardBatching {
+            hard_ratio: config.hard_ratio,
+            hardness_k: config.hardness_k,
+        })?;
+        Ok(HardSampler { schedule })
     }
 
-    fn from_config(json: &str) -> Result<Self, SamplerError> {
-        HardSampler::new(parse_config(json)?)
+    fn neighbours_needed(&self) -> usize {
+        self.schedule.neighbours_needed()
+    }
+
+    fn epoch(
+        &self,
+        data: &SamplerData<'_>,
+        epoch: u32,
+        sink: &mut BatchSink<'_>,
+    ) -> Result<EpochNote, SamplerError> {
+        self.schedule.epoch(data, epoch, sink)
     }
 }
 

@@ -1,9 +1,9 @@
 use hard_sampler::{HardConfig, HardSampler};
 use proptest::prelude::*;
-use sampler_api::{EpochNote, Sampler, SamplerPlugin};
+use sampler_api::{EpochNote, SamplerPlugin};
 use sampler_kit::testing::{
-    Dataset, DatasetSpec, assert_config_rejected, assert_parameters_accepted, check_sampler_epoch,
-    dataset_specs, hard_batchings,
+    Dataset, DatasetSpec, assert_config_rejected, check_sampler_epoch, dataset_specs,
+    hard_batchings,
 };
 
 fn cases() -> impl Strategy<Value = (DatasetSpec, HardConfig)> {
@@ -33,7 +33,6 @@ proptest! {
 
 #[test]
 fn configuration_errors_name_the_setting() {
-    assert_parameters_accepted::<HardSampler>();
     assert_eq!(
         HardSampler::from_config("").unwrap().neighbours_needed(),
         100

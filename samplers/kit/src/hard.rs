@@ -1,6 +1,6 @@
 use sampler_api::contract::hard_per_batch;
 use sampler_api::rng::Rng;
-use sampler_api::{BatchSink, EpochNote, Parameter, SamplerData, SamplerError};
+use sampler_api::{BatchSink, EpochNote, SamplerData, SamplerError};
 
 use crate::pool::UnusedPool;
 
@@ -32,22 +32,6 @@ impl HardBatching {
             return Err(SamplerError::parameter("hardness_k", "must be at least 1"));
         }
         Ok(())
-    }
-
-    /// The `hard_ratio` and `hardness_k` configuration keys, with these settings as defaults.
-    pub fn parameters(&self) -> Vec<Parameter> {
-        vec![
-            Parameter::new(
-                "hard_ratio",
-                self.hard_ratio,
-                "share of each batch filled by a random pivot and its nearest neighbours, in [0, 1]",
-            ),
-            Parameter::new(
-                "hardness_k",
-                self.hardness_k,
-                "how many of the pivot's nearest neighbours are candidates (at least 1)",
-            ),
-        ]
     }
 
     /// The note of an epoch batched with these settings.

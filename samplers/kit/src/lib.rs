@@ -1,6 +1,7 @@
 //! Batch composition shared by the built-in samplers, so that every plugin that shuffles or mines
-//! hard batches does it the same way: [`shuffled_epoch`] for random batches and
-//! [`HardBatching`] for semantics-aware ones.
+//! hard batches does it the same way: [`shuffled_epoch`] for random batches, [`HardBatching`]
+//! for semantics-aware ones, and a [`Schedule`] of stages that switches between them by epoch
+//! (`hard`, `curriculum` and `progressive` are its presets).
 //!
 //! Every function here is a pure function of (seed, epoch, settings, data): randomness comes
 //! from [`sampler_api::rng::Rng`] streams named by the epoch and a purpose tag. The `testing`
@@ -10,9 +11,11 @@
 
 mod hard;
 mod pool;
+mod schedule;
 mod shuffle;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 pub use hard::HardBatching;
+pub use schedule::{Batching, Schedule, Stage};
 pub use shuffle::shuffled_epoch;

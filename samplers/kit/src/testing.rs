@@ -223,18 +223,3 @@ pub fn assert_config_rejected<S: SamplerPlugin>(json: &str, named: &str) {
         ),
     }
 }
-
-/// Asserts that the empty configuration and the one spelling out every listed parameter with
-/// its default are both accepted: `parameters()` lists exactly the keys the parser knows.
-pub fn assert_parameters_accepted<S: SamplerPlugin>() {
-    let defaults: serde_json::Map<String, serde_json::Value> = S::parameters()
-        .into_iter()
-        .map(|parameter| (parameter.name, parameter.default))
-        .collect();
-    let json = serde_json::Value::Object(defaults).to_string();
-    for config in ["", json.as_str()] {
-        if let Err(error) = S::from_config(config) {
-            panic!("{} refused {config:?}: {error}", S::NAME);
-        }
-    }
-}

@@ -1,9 +1,9 @@
 use progressive_sampler::{ProgressiveConfig, ProgressiveSampler, Stage};
 use proptest::prelude::*;
-use sampler_api::{EpochNote, Sampler, SamplerPlugin};
+use sampler_api::{EpochNote, SamplerPlugin};
 use sampler_kit::testing::{
-    Dataset, DatasetSpec, assert_config_rejected, assert_parameters_accepted, check_sampler_epoch,
-    dataset_specs, hard_batchings,
+    Dataset, DatasetSpec, assert_config_rejected, check_sampler_epoch, dataset_specs,
+    hard_batchings,
 };
 
 /// Schedules of 1 to 4 stages, 1 to 5 epochs apart, so that epochs 1..=20 reach every stage.
@@ -56,7 +56,6 @@ proptest! {
 
 #[test]
 fn the_default_is_the_reference_recipe() {
-    assert_parameters_accepted::<ProgressiveSampler>();
     let sampler = ProgressiveSampler::from_config("").unwrap();
     assert_eq!(sampler.neighbours_needed(), 100);
     let stages = ProgressiveConfig::default().stages;

@@ -3,23 +3,31 @@
 
 #![forbid(unsafe_code)]
 
-use sampler_api::{
-    BatchSink, EpochNote, Parameter, Sampler, SamplerData, SamplerError, SamplerPlugin,
-    parse_config,
-};
+use sampler_api::{BatchSink, EpochNote, SamplerData, SamplerError, SamplerPlugin};
 use sampler_kit::shuffled_epoch;
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// The random sampler has no settings: only `{}` (or an empty configuration) is accepted.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-struct RandomConfig {}
+pub struct RandomConfig {}
 
 /// Random batches: a seeded shuffle of all items per epoch.
 #[derive(Debug, Clone, Default)]
 pub struct RandomSampler;
 
-impl Sampler for RandomSampler {
+impl SamplerPlugin for RandomSampler {
+    const NAME: &'static str = "random";
+    const VERSION: &'static str = "1.0.0";
+    const DESCRIPTION: &'static str = "Random batches: a seeded shuffle of all items every epoch.";
+
+    type Config = RandomConfig;
+
+    fn new(_config: RandomConfig) -> Result<Self, SamplerError> {
+        Ok(RandomSampler)
+    }
+
     fn neighbours_needed(&self) -> usize {
         0
     }
@@ -32,21 +40,6 @@ impl Sampler for RandomSampler {
     ) -> Result<EpochNote, SamplerError> {
         shuffled_epoch(data, epoch, sink)?;
         Ok(EpochNote::random())
-    }
-}
-
-impl SamplerPlugin for RandomSampler {
-    const NAME: &'static str = "random";
-    const VERSION: &'static str = "1.0.0";
-    const DESCRIPTION: &'static str = "Random batches: a seeded shuffle of all items every epoch.";
-
-    fn parameters() -> Vec<Parameter> {
-        Vec::new()
-    }
-
-    fn from_config(json: &str) -> Result<Self, SamplerError> {
-        let RandomConfig {} = parse_config(json)?;
-        Ok(RandomSampler)
     }
 }
 

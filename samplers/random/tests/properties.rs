@@ -1,9 +1,7 @@
 use proptest::prelude::*;
 use random_sampler::RandomSampler;
-use sampler_api::{EpochNote, Sampler, SamplerPlugin};
-use sampler_kit::testing::{
-    Dataset, assert_config_rejected, assert_parameters_accepted, check_sampler_epoch, dataset_specs,
-};
+use sampler_api::{EpochNote, SamplerPlugin};
+use sampler_kit::testing::{Dataset, assert_config_rejected, check_sampler_epoch, dataset_specs};
 
 fn sampler() -> RandomSampler {
     RandomSampler::from_config("{}").expect("the empty configuration")
@@ -19,7 +17,6 @@ proptest! {
 
 #[test]
 fn takes_no_settings() {
-    assert_parameters_accepted::<RandomSampler>();
     assert_eq!(sampler().neighbours_needed(), 0);
     assert_config_rejected::<RandomSampler>(r#"{"hard_ratio": 0.5}"#, "hard_ratio");
 }

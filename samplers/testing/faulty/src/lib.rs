@@ -4,15 +4,14 @@
 //! Configuration `{"fault": "..."}` chooses the misbehaviour; without one it shuffles nothing
 //! and returns items in order, which is a valid (if useless) sampler.
 
-use sampler_api::{
-    BatchSink, EpochNote, Parameter, Sampler, SamplerData, SamplerError, SamplerPlugin,
-    export_sampler, parse_config,
-};
-use serde::Deserialize;
+use sampler_api::{BatchSink, EpochNote, SamplerData, SamplerError, SamplerPlugin, export_sampler};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Deserialize)]
+/// The misbehaviours on offer.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-enum Fault {
+pub enum Fault {
     #[default]
     None,
     PanicOnCreate,
@@ -23,9 +22,11 @@ enum Fault {
     Malformed,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// Settings of the faulty sampler.
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
-struct Config {
+pub struct Config {
+    /// which misbehaviour to show
     fault: Fault,
 }
 
@@ -34,7 +35,22 @@ pub struct FaultySampler {
     fault: Fault,
 }
 
-impl Sampler for FaultySampler {
+impl SamplerPlugin for FaultySampler {
+    const NAME: &'static str = "faulty";
+    const VERSION: &'static str = "0.0.1";
+    const DESCRIPTION: &'static str = "test fixture that misbehaves on request";
+
+    type Config = Config;
+
+    fn new(config: Config) -> Result<Self, SamplerError> {
+        if config.fault == Fault::PanicOnCreate {
+            panic!("deliberate panic in create");
+        }
+        Ok(FaultySampler {
+            fault: config.fault,
+        })
+    }
+
     fn neighbours_needed(&self) -> usize {
         0
     }
@@ -64,30 +80,6 @@ impl Sampler for FaultySampler {
             sink.push_batch(batch)?;
         }
         Ok(EpochNote::random())
-    }
-}
-
-impl SamplerPlugin for FaultySampler {
-    const NAME: &'static str = "faulty";
-    const VERSION: &'static str = "0.0.1";
-    const DESCRIPTION: &'static str = "test fixture that misbehaves on request";
-
-    fn parameters() -> Vec<Parameter> {
-        vec![Parameter::new(
-            "fault",
-            "none",
-            "which misbehaviour to show",
-        )]
-    }
-
-    fn from_config(json: &str) -> Result<Self, SamplerError> {
-        let config: Config = parse_config(json)?;
-        if config.fault == Fault::PanicOnCreate {
-            panic!("deliberate panic in create");
-        }
-        Ok(FaultySampler {
-            fault: config.fault,
-        })
     }
 }
 
