@@ -104,16 +104,22 @@ impl FromStr for SamplerSetting {
     }
 }
 
-/// The settings grouped by sampler label (a repeated key keeps its last value).
-pub fn group_settings(settings: &[SamplerSetting]) -> BTreeMap<String, Map<String, Value>> {
+/// The settings grouped by sampler label; a key set twice is an error (which value was meant
+/// cannot be guessed).
+pub fn group_settings(settings: &[SamplerSetting]) -> Result<BTreeMap<String, Map<String, Value>>> {
     let mut grouped: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     for setting in settings {
-        grouped
-            .entry(setting.label.clone())
-            .or_default()
-            .insert(setting.key.clone(), setting.value.clone());
+        let keys = grouped.entry(setting.label.clone()).or_default();
+        if let Some(first) = keys.insert(setting.key.clone(), setting.value.clone()) {
+            bail!(
+                "--set {}.{} is given twice ({first} and {}): keep one",
+                setting.label,
+                setting.key,
+                setting.value
+            );
+        }
     }
-    grouped
+    Ok(grouped)
 }
 
 /// Resolves `specs` and creates each sampler with its overrides. Every override must name a
@@ -218,5 +224,39 @@ impl SamplerInputs {
             &self.neighbours,
             self.k,
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampler_specs_are_trimmed_and_labels_kept() {
+        let spec: SamplerSpec = " hard ".parse().unwrap();
+        assert_eq!((spec.label, spec.target.as_str()), (None, "hard"));
+        let spec: SamplerSpec = "easy = ./libhard_sampler.so".parse().unwrap();
+        assert_eq!(spec.label.as_deref(), Some("easy"));
+        assert_eq!(spec.short_name(), "easy");
+        assert_eq!(spec.to_string(), "easy=./libhard_sampler.so");
+        let path: SamplerSpec = "plugins/libmine.so".parse().unwrap();
+        assert_eq!(path.short_name(), "libmine");
+        for bad in ["", " ", "x=", "=hard"] {
+            assert!(bad.parse::<SamplerSpec>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn settings_parse_json_or_text_and_a_repeated_key_is_refused() {
+        let ratio: SamplerSetting = "hard.hard_ratio=0.7".parse().unwrap();
+        assert_eq!(ratio.value, serde_json::json!(0.7));
+        let text: SamplerSetting = "hard.mode=fast".parse().unwrap();
+        assert_eq!(text.value, serde_json::json!("fast"));
+        assert!("hard=0.7".parse::<SamplerSetting>().is_err());
+        let grouped = group_settings(&[ratio.clone(), text]).unwrap();
+        assert_eq!(grouped["hard"].len(), 2);
+        let again: SamplerSetting = "hard.hard_ratio=0.5".parse().unwrap();
+        let error = group_settings(&[ratio, again]).unwrap_err().to_string();
+        assert!(error.contains("given twice (0.7 and 0.5)"), "{error}");
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use harness::compare::records::TIMING_COLUMNS;
 
-use crate::support::run;
+use crate::support::{harness, run};
 
 /// Runs a short comparison into `out` and returns the exit code and stderr.
 fn compare(out: &Path, extra: &[&str]) -> (i32, String) {
@@ -126,7 +126,7 @@ fn a_bad_output_folder_fails_before_training_and_keeps_existing_files() {
 fn bad_flags_and_settings_are_named() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("x");
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--temp", "0"], "--temp"),
         (&["--batch-size", "1"], "--batch-size"),
         (
@@ -137,6 +137,10 @@ fn bad_flags_and_settings_are_named() {
         (
             &["--device", "tpu"],
             "--device <DEVICE>': expected cpu, cuda or cuda:N",
+        ),
+        (
+            &["--set", "curriculum.curriculum_epoch=2"],
+            "--set curriculum.curriculum_epoch is given twice (1 and 2)",
         ),
     ];
     for (extra, expected) in cases {
@@ -153,4 +157,23 @@ fn bad_flags_and_settings_are_named() {
     ]);
     assert_eq!(code, 2);
     assert!(stderr.contains("listed twice"), "{stderr}");
+}
+
+#[test]
+fn chebi20_without_a_folder_points_at_the_shared_copy_when_there_is_one() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = harness()
+        .current_dir(&repo)
+        .args(["compare", "--samplers", "random", "--dataset", "chebi20"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("needs --data-dir DIR"), "{stderr}");
+    let shared_exists = repo.join("../shared/data/chebi20/train.tsv").is_file();
+    assert_eq!(
+        stderr.contains("--data-dir ../shared/data/chebi20"),
+        shared_exists,
+        "{stderr}"
+    );
 }

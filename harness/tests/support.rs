@@ -24,10 +24,17 @@ pub fn library(stem: &str) -> PathBuf {
     path
 }
 
-/// The harness binary, with no plugin path from the environment.
+/// A neighbour-table cache folder of this test process, so tests never write into the user's
+/// cache.
+pub fn test_cache_dir() -> PathBuf {
+    std::env::temp_dir().join(format!("sampler-harness-tests-{}", std::process::id()))
+}
+
+/// The harness binary, with no plugin path from the environment and the test cache.
 pub fn harness() -> Command {
     let mut command = Command::cargo_bin("harness").expect("harness binary");
     command.env_remove("SAMPLER_PLUGIN_PATH");
+    command.env(harness::neighbours::cache::CACHE_ENV, test_cache_dir());
     command
 }
 

@@ -34,7 +34,7 @@ pub struct CompareOutcome {
 
 /// Runs the plan: samplers are configured and outputs created before any training starts.
 pub fn run(plan: &ComparePlan, registry: &PluginRegistry) -> Result<CompareOutcome> {
-    let samplers = configure(registry, &plan.samplers, &group_settings(&plan.sets))?;
+    let samplers = configure(registry, &plan.samplers, &group_settings(&plan.sets)?)?;
     let labels: Vec<String> = samplers.iter().map(|s| s.label.clone()).collect();
     // A dataset error leaves no output folder behind; loading takes about a second.
     let loaded = dataset::load(&plan.dataset, plan.strict)?;

@@ -165,9 +165,17 @@ impl CompareArgs {
     fn dataset_spec(&self) -> Result<DatasetSpec> {
         let manifest = match (&self.dataset, &self.data_dir) {
             (DatasetChoice::Chebi20, Some(dir)) => Manifest::chebi20(dir),
-            (DatasetChoice::Chebi20, None) => bail!(
-                "--dataset chebi20 needs --data-dir DIR, the folder holding train.tsv, test.tsv, train.minilm.npy and test.minilm.npy"
-            ),
+            (DatasetChoice::Chebi20, None) => {
+                let shared = std::path::Path::new("../shared/data/chebi20");
+                let hint = if shared.join("train.tsv").is_file() {
+                    "; the shared copy is at --data-dir ../shared/data/chebi20"
+                } else {
+                    ""
+                };
+                bail!(
+                    "--dataset chebi20 needs --data-dir DIR, the folder holding train.tsv, test.tsv, train.minilm.npy and test.minilm.npy{hint}"
+                )
+            }
             (_, Some(_)) => bail!("--data-dir only applies to --dataset chebi20"),
             (DatasetChoice::Synthetic, None) => return Ok(DatasetSpec::Synthetic),
             (DatasetChoice::Manifest(path), None) => Manifest::read(path).context("--dataset")?,
