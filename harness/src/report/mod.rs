@@ -5,6 +5,7 @@ pub mod csv_file;
 pub mod paired;
 pub mod plot;
 pub mod runs;
+pub mod schema;
 pub mod stats;
 pub mod summary;
 
