@@ -26,16 +26,10 @@ use serde::Deserialize;
 
 use crate::report::csv_file::write_atomically;
 use crate::report::runs::{Record, read_records};
+use crate::report::schema::{
+    BASELINE, ContextField, Metric, MetricColumn, N_SEEDS, PairedStat, SamplerField, SeedStat,
+};
 use crate::table::TextTable;
-
-/// Columns that must agree for two summaries to be comparable at all.
-const IDENTITY_COLUMNS: [&str; 5] = [
-    "protocol_version",
-    "dataset",
-    "dataset_fingerprint",
-    "epochs",
-    "batch_size",
-];
 
 /// The rules file.
 #[derive(Debug, Clone, Deserialize)]
@@ -90,9 +84,11 @@ impl Tolerances {
     }
 }
 
-/// Whether a larger value of the metric is better (ranks are better when smaller).
-fn higher_is_better(metric: &str) -> bool {
-    !metric.ends_with("mean_rank")
+/// Whether a larger value of a rules metric is better, from its metric column.
+fn higher_is_better(metric: &str) -> Result<bool> {
+    let column = MetricColumn::parse(metric)
+        .with_context(|| format!("{metric} is not a metric column of the summary"))?;
+    Ok(column.metric.higher_is_better())
 }
 
 /// The verdict of a regression check.
@@ -132,7 +128,7 @@ fn rows_by_sampler(path: &Path) -> Result<BTreeMap<String, Record>> {
     }
     records
         .into_iter()
-        .map(|r| Ok((r.text("sampler")?.to_string(), r)))
+        .map(|r| Ok((r.text(SamplerField::Label.name())?.to_string(), r)))
         .collect()
 }
 
@@ -154,7 +150,8 @@ pub fn regress(baseline: &Path, current: &Path) -> Result<RegressReport> {
         );
     }
     for (sampler, old_row) in &old {
-        for column in IDENTITY_COLUMNS.iter().chain(&["n_seeds"]) {
+        let columns = ContextField::COMPARABLE.map(ContextField::name);
+        for column in columns.iter().chain(&[N_SEEDS]) {
             let (was, is) = (old_row.text(column)?, new[sampler].text(column)?);
             if was != is {
                 bail!(
@@ -175,10 +172,10 @@ pub fn regress(baseline: &Path, current: &Path) -> Result<RegressReport> {
     ]);
     for (sampler, old_row) in &old {
         for metric in &rules.metrics {
-            let column = format!("{metric}_mean");
+            let column = SeedStat::Mean.column(metric);
             let (was, is) = (old_row.number(&column)?, new[sampler].number(&column)?);
             let allowed = rules.tolerance.allowed_drop(metric, was);
-            let drop = if higher_is_better(metric) {
+            let drop = if higher_is_better(metric)? {
                 was - is
             } else {
                 is - was
@@ -251,11 +248,11 @@ fn check_expectation(
     })?;
     let baseline = rows
         .values()
-        .find(|r| r.text("baseline").is_ok_and(|b| b == "true"))
+        .find(|r| r.text(BASELINE).is_ok_and(|b| b == "true"))
         .context("the current summary has no baseline row")?
-        .text("sampler")?
+        .text(SamplerField::Label.name())?
         .to_string();
-    let gain = row.number(&format!("{}_gain_pct", expectation.metric))?;
+    let gain = row.number(&SeedStat::GainPct.column(&expectation.metric))?;
     let mut line = format!(
         "{} beats {baseline} on {} by >= {}%",
         expectation.sampler, expectation.metric, expectation.min_gain_pct
@@ -263,13 +260,15 @@ fn check_expectation(
     let mut current = format!("{gain:+.1}%");
     let mut passed = gain >= expectation.min_gain_pct;
     if let Some(max_p) = expectation.max_p {
-        let direction = expectation.metric.strip_suffix("_mrr").with_context(|| {
-            format!(
-                "max_p needs an MRR metric (paired tests compare MRR), not {}",
-                expectation.metric
-            )
-        })?;
-        let p = row.number(&format!("{direction}_p_holm"))?;
+        let column = MetricColumn::parse(&expectation.metric)
+            .filter(|column| column.metric == Metric::Mrr)
+            .with_context(|| {
+                format!(
+                    "max_p needs an MRR metric (paired tests compare MRR), not {}",
+                    expectation.metric
+                )
+            })?;
+        let p = row.number(&PairedStat::PHolm.column(column.direction))?;
         line.push_str(&format!(" with p < {max_p}"));
         current.push_str(&format!(", p {p:.4}"));
         passed &= p < max_p;
@@ -290,7 +289,7 @@ pub fn update(baseline: &Path, current: &Path) -> Result<String> {
     let mut table = TextTable::new(["Sampler", "Metric", "Old", "New"]);
     for (sampler, row) in &new {
         for metric in &rules.metrics {
-            let column = format!("{metric}_mean");
+            let column = SeedStat::Mean.column(metric);
             let was = old.get(sampler).map_or(Ok("-".to_string()), |r| {
                 r.number(&column).map(|v| format!("{v:.4}"))
             })?;
@@ -328,9 +327,9 @@ mod tests {
         assert!((rules.tolerance.allowed_drop("a", 0.5) - 0.05).abs() < 1e-12);
         assert!((rules.tolerance.allowed_drop("a", 0.05) - 0.01).abs() < 1e-12);
         assert_eq!(rules.tolerance.allowed_drop("b", 100.0), 0.5);
-        assert!(
-            higher_is_better("text_to_item_mrr") && !higher_is_better("text_to_item_mean_rank")
-        );
+        assert!(higher_is_better("text_to_item_mrr").unwrap());
+        assert!(!higher_is_better("text_to_item_mean_rank").unwrap());
+        assert!(higher_is_better("text_to_item_mean_rank_mean").is_err());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use harness::compare::records::TIMING_COLUMNS;
+use harness::report::schema::Timing;
 
 use crate::support::{harness, run};
 
@@ -33,7 +33,7 @@ fn without_timings(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let mut reader = csv::Reader::from_path(path).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     let keep: Vec<usize> = (0..header.len())
-        .filter(|&i| !TIMING_COLUMNS.contains(&header[i].as_str()))
+        .filter(|&i| !Timing::is_timing(&header[i]))
         .collect();
     let rows = reader
         .records()

@@ -25,10 +25,10 @@ use records::{EpochRecord, RunContext, RunRecord, SamplerIdentity};
 /// The libtorch the harness was built against (read from its headers at build time).
 pub const LIBTORCH_VERSION: &str = env!("HARNESS_LIBTORCH_VERSION");
 
-/// What a finished comparison produced.
+/// What a finished comparison produced (its files aside).
 #[derive(Debug)]
 pub struct CompareOutcome {
-    pub runs: Vec<RunRecord>,
+    /// The results table for the terminal.
     pub table: String,
 }
 
@@ -91,19 +91,17 @@ pub fn run(plan: &ComparePlan, registry: &PluginRegistry) -> Result<CompareOutco
     );
     // Seed-major order: every sampler's run for a seed finishes before the next seed starts,
     // so an interrupted comparison still holds paired results.
-    let mut runs = Vec::new();
     for &seed in &plan.seeds {
         let view = inputs.view(plan.protocol.batch_size, seed, plan.drop_last)?;
         for sampler in &samplers {
             let run = run_one(plan, data, &view, sampler, seed, &progress)
                 .with_context(|| format!("sampler '{}', seed {seed}", sampler.label))?;
             outputs.record_run(&run, &context)?;
-            runs.push(run);
         }
     }
     progress.finish_and_clear();
     let table = crate::report::generate(&plan.out)?;
-    Ok(CompareOutcome { runs, table })
+    Ok(CompareOutcome { table })
 }
 
 fn progress_bar(plan: &ComparePlan, n_samplers: usize) -> ProgressBar {

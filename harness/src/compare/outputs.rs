@@ -6,19 +6,20 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use super::records::{
-    RunContext, RunRecord, epoch_rows, reciprocal_rank_rows, run_row, training_log,
+    EpochRecord, RunContext, RunRecord, epoch_columns, reciprocal_rank_columns, run_columns,
+    training_log,
 };
-use crate::report::csv_file::{CsvTable, Row, write_atomically};
+use crate::report::csv_file::{Columns, CsvTable, write_atomically};
 use crate::report::runs::{RECIPROCAL_RANKS_FILE, run_folder};
-use crate::report::summary::summary_header;
+use crate::report::summary::summary_columns;
 
 /// `runs.csv`, `epochs.csv` and, per run, `training_logs.json` and the per-query reciprocal
 /// ranks; the report files are generated from these at the end.
 #[derive(Debug)]
 pub struct Outputs {
     folder: PathBuf,
-    runs: Option<CsvTable>,
-    epochs: Option<CsvTable>,
+    runs: Option<CsvTable<RunRecord, RunContext>>,
+    epochs: Option<CsvTable<EpochRecord, RunRecord>>,
 }
 
 impl Outputs {
@@ -37,7 +38,7 @@ impl Outputs {
         }
         std::fs::create_dir_all(folder)
             .with_context(|| format!("--out {}: cannot create the folder", folder.display()))?;
-        CsvTable::create(folder.join("summary.csv"), summary_header())
+        CsvTable::create(folder.join("summary.csv"), summary_columns())
             .with_context(|| format!("--out {}", folder.display()))?;
         Ok(Outputs {
             folder: folder.to_path_buf(),
@@ -53,31 +54,33 @@ impl Outputs {
             .with_context(|| format!("creating {}", run_folder.display()))?;
         let log = serde_json::to_vec_pretty(&training_log(run, context))?;
         write_atomically(&run_folder.join("training_logs.json"), &log)?;
-        let header = ["query", "text_to_item", "item_to_text"]
-            .map(String::from)
-            .to_vec();
-        CsvTable::create(run_folder.join(RECIPROCAL_RANKS_FILE), header)?
-            .append(reciprocal_rank_rows(run))?;
-        append(
-            &mut self.runs,
-            self.folder.join("runs.csv"),
-            vec![run_row(run, context)],
+        let evaluation = &run.last().evaluation;
+        CsvTable::create(
+            run_folder.join(RECIPROCAL_RANKS_FILE),
+            reciprocal_rank_columns(),
+        )?
+        .append(
+            evaluation,
+            0..evaluation.text_to_item.reciprocal_ranks.len(),
         )?;
-        append(
+        table(&mut self.runs, self.folder.join("runs.csv"), run_columns)?.append(context, [run])?;
+        table(
             &mut self.epochs,
             self.folder.join("epochs.csv"),
-            epoch_rows(run),
-        )
+            epoch_columns,
+        )?
+        .append(run, &run.epochs)
     }
 }
 
-fn append(table: &mut Option<CsvTable>, path: PathBuf, rows: Vec<Row>) -> Result<()> {
+/// The table, created with its header on first use (when the first run finishes).
+fn table<T: 'static, C: 'static>(
+    table: &mut Option<CsvTable<T, C>>,
+    path: PathBuf,
+    columns: fn() -> Columns<T, C>,
+) -> Result<&mut CsvTable<T, C>> {
     if table.is_none() {
-        let header = rows
-            .first()
-            .map(|row| row.iter().map(|(name, _)| name.clone()).collect())
-            .unwrap_or_default();
-        *table = Some(CsvTable::create(path, header)?);
+        *table = Some(CsvTable::create(path, columns())?);
     }
-    table.as_mut().expect("created above").append(rows)
+    Ok(table.as_mut().expect("created above"))
 }

@@ -1,10 +1,13 @@
 //! What a comparison measures: one record per epoch and per run, and their CSV/JSON forms.
 
-use models::{DirectionMetrics, EpochStats, Evaluation};
+use models::{EpochStats, Evaluation};
 use sampler_api::EpochNote;
 use serde_json::{Value, json};
 
-use crate::report::csv_file::{Row, RowBuilder};
+use crate::report::csv_file::Columns;
+use crate::report::schema::{
+    ContextField, Direction, EPOCH, MetricColumn, SEED, SamplerField, Timing,
+};
 
 /// Facts shared by every row of a comparison (environment and protocol).
 #[derive(Debug, Clone)]
@@ -92,127 +95,134 @@ impl RunRecord {
     }
 }
 
-/// Columns that hold timings; they differ between otherwise identical runs.
-pub const TIMING_COLUMNS: [&str; 9] = [
-    "wall_seconds",
-    "sampler_seconds",
-    "train_seconds",
-    "eval_seconds",
-    "overhead_share",
-    "epoch_seconds",
-    "epoch_sampler_seconds",
-    "epoch_train_seconds",
-    "epoch_eval_seconds",
-];
-
-/// The retrieval metrics of one direction, as columns named `<prefix>_<metric>`.
-pub fn metric_columns(row: RowBuilder, prefix: &str, metrics: &DirectionMetrics) -> RowBuilder {
-    row.number(&format!("{prefix}_mrr"), metrics.mrr)
-        .number(&format!("{prefix}_r1"), metrics.recall_at_1)
-        .number(&format!("{prefix}_r5"), metrics.recall_at_5)
-        .number(&format!("{prefix}_r10"), metrics.recall_at_10)
-        .number(&format!("{prefix}_mean_rank"), metrics.mean_rank)
+impl SamplerIdentity {
+    /// The value of one sampler column.
+    pub fn value(&self, field: SamplerField) -> &str {
+        match field {
+            SamplerField::Label => &self.label,
+            SamplerField::Plugin => &self.plugin,
+            SamplerField::Version => &self.version,
+            SamplerField::Abi => &self.abi,
+            SamplerField::Config => &self.config_json,
+        }
+    }
 }
 
-fn identity_columns(row: RowBuilder, sampler: &SamplerIdentity) -> RowBuilder {
-    row.text("sampler", &sampler.label)
-        .text("plugin", &sampler.plugin)
-        .text("plugin_version", &sampler.version)
-        .text("plugin_abi", &sampler.abi)
-        .text("sampler_config", &sampler.config_json)
+impl RunContext {
+    /// The text of one context column.
+    pub fn value(&self, field: ContextField) -> String {
+        match field {
+            ContextField::ProtocolVersion => self.protocol_version.clone(),
+            ContextField::Dataset => self.dataset.clone(),
+            ContextField::DatasetFingerprint => self.dataset_fingerprint.clone(),
+            ContextField::HarnessVersion => self.harness_version.clone(),
+            ContextField::LibtorchVersion => self.libtorch_version.clone(),
+            ContextField::Device => self.device.clone(),
+            ContextField::Threads => self.threads.to_string(),
+            ContextField::Epochs => self.epochs.to_string(),
+            ContextField::BatchSize => self.batch_size.to_string(),
+            ContextField::DropLast => self.drop_last.to_string(),
+            ContextField::LearningRate => self.learning_rate.to_string(),
+            ContextField::WeightDecay => self.weight_decay.to_string(),
+            ContextField::Temperature => self.temperature.clone(),
+            ContextField::GradClipNorm => self.grad_clip_norm.to_string(),
+        }
+    }
 }
 
-fn context_columns(row: RowBuilder, context: &RunContext) -> RowBuilder {
-    row.text("protocol_version", &context.protocol_version)
-        .text("dataset", &context.dataset)
-        .text("dataset_fingerprint", &context.dataset_fingerprint)
-        .text("harness_version", &context.harness_version)
-        .text("libtorch_version", &context.libtorch_version)
-        .text("device", &context.device)
-        .text("threads", context.threads)
-        .text("epochs", context.epochs)
-        .text("batch_size", context.batch_size)
-        .text("drop_last", context.drop_last)
-        .number("learning_rate", context.learning_rate)
-        .number("weight_decay", context.weight_decay)
-        .text("temperature", &context.temperature)
-        .number("grad_clip_norm", context.grad_clip_norm)
+/// Mean realised hard share: of a run's epochs in `runs.csv`, of an epoch's batches in
+/// `epochs.csv`.
+const REALISED_HARD_SHARE: &str = "realised_hard_share";
+
+/// Every metric column of the evaluation that `evaluation` picks, each name prefixed.
+fn metric_columns<T: 'static, C: 'static>(
+    columns: Columns<T, C>,
+    prefix: &'static str,
+    evaluation: for<'a> fn(&'a T, &C) -> &'a Evaluation,
+) -> Columns<T, C> {
+    MetricColumn::all().fold(columns, |columns, metric| {
+        columns.number(format!("{prefix}{metric}"), move |item, shared| {
+            metric.of(evaluation(item, shared))
+        })
+    })
 }
 
-/// The `runs.csv` row of a run.
-pub fn run_row(run: &RunRecord, context: &RunContext) -> Row {
-    let (last, best) = (run.last(), run.best());
-    let row = identity_columns(RowBuilder::default(), &run.sampler).text("seed", run.seed);
-    let row = metric_columns(row, "text_to_item", &last.evaluation.text_to_item);
-    let row = metric_columns(row, "item_to_text", &last.evaluation.item_to_text)
-        .text("best_epoch", best.epoch);
-    let row = metric_columns(row, "best_text_to_item", &best.evaluation.text_to_item);
-    let row = metric_columns(row, "best_item_to_text", &best.evaluation.item_to_text)
-        .optional("final_train_loss", last.stats.mean_loss)
-        .optional(
-            "realised_hard_share",
-            mean_of(run.epochs.iter().filter_map(|e| e.realised_hard_share)),
+/// The columns of `runs.csv`: one row per run, with the comparison's context.
+pub fn run_columns() -> Columns<RunRecord, RunContext> {
+    let columns = SamplerField::ALL
+        .iter()
+        .fold(Columns::new(), |columns, &field| {
+            columns.text(field.name(), move |run: &RunRecord, _| {
+                run.sampler.value(field).to_string()
+            })
+        })
+        .text(SEED, |run, _| run.seed);
+    let columns = metric_columns(columns, "", |run, _| &run.last().evaluation)
+        .text("best_epoch", |run, _| run.best().epoch);
+    let columns = metric_columns(columns, "best_", |run, _| &run.best().evaluation)
+        .optional("final_train_loss", |run, _| run.last().stats.mean_loss)
+        .optional(REALISED_HARD_SHARE, |run, _| {
+            mean_of(run.epochs.iter().filter_map(|e| e.realised_hard_share))
+        })
+        .number(Timing::Wall.name(), |run, _| run.wall_seconds)
+        .number(Timing::Sampler.name(), |run, _| {
+            run.total(|e| e.sampler_seconds)
+        })
+        .number(Timing::Train.name(), |run, _| {
+            run.total(|e| e.stats.seconds_in_steps)
+        })
+        .number(Timing::Eval.name(), |run, _| run.total(|e| e.eval_seconds))
+        .number(Timing::OverheadShare.name(), |run, _| run.overhead_share());
+    ContextField::ALL.iter().fold(columns, |columns, &field| {
+        columns.text(field.name(), move |_, context: &RunContext| {
+            context.value(field)
+        })
+    })
+}
+
+/// The columns of `epochs.csv`: one row per epoch of a run.
+pub fn epoch_columns() -> Columns<EpochRecord, RunRecord> {
+    let columns = Columns::new()
+        .text(SamplerField::Label.name(), |_, run: &RunRecord| {
+            run.sampler.label.clone()
+        })
+        .text(SEED, |_, run| run.seed)
+        .text(EPOCH, |epoch: &EpochRecord, _| epoch.epoch)
+        .text("stage", |epoch, _| epoch.note.stage.clone())
+        .number("hard_ratio", |epoch, _| epoch.note.hard_ratio)
+        .text("hardness_k", |epoch, _| epoch.note.hardness_k)
+        .optional(REALISED_HARD_SHARE, |epoch, _| epoch.realised_hard_share);
+    let columns = (0..4).fold(columns, |columns, q| {
+        columns.optional(
+            format!("{REALISED_HARD_SHARE}_q{}", q + 1),
+            move |epoch, _| epoch.realised_by_quarter[q],
         )
-        .number("wall_seconds", run.wall_seconds)
-        .number("sampler_seconds", run.total(|e| e.sampler_seconds))
-        .number("train_seconds", run.total(|e| e.stats.seconds_in_steps))
-        .number("eval_seconds", run.total(|e| e.eval_seconds))
-        .number("overhead_share", run.overhead_share());
-    context_columns(row, context).build()
+    });
+    let columns = columns
+        .optional("train_loss", |epoch, _| epoch.stats.mean_loss)
+        .number("temperature", |epoch, _| epoch.stats.temperature)
+        .text("steps", |epoch, _| epoch.stats.steps);
+    metric_columns(columns, "", |epoch, _| &epoch.evaluation)
+        .number(Timing::Epoch.name(), |epoch, _| epoch.seconds)
+        .number(Timing::EpochSampler.name(), |epoch, _| {
+            epoch.sampler_seconds
+        })
+        .number(Timing::EpochTrain.name(), |epoch, _| {
+            epoch.stats.seconds_in_steps
+        })
+        .number(Timing::EpochEval.name(), |epoch, _| epoch.eval_seconds)
 }
 
-/// The `epochs.csv` rows of a run.
-pub fn epoch_rows(run: &RunRecord) -> Vec<Row> {
-    run.epochs
-        .iter()
-        .map(|epoch| {
-            let row = RowBuilder::default()
-                .text("sampler", &run.sampler.label)
-                .text("seed", run.seed)
-                .text("epoch", epoch.epoch)
-                .text("stage", &epoch.note.stage)
-                .number("hard_ratio", epoch.note.hard_ratio)
-                .text("hardness_k", epoch.note.hardness_k)
-                .optional("realised_hard_share", epoch.realised_hard_share);
-            let row = (0..4).fold(row, |row, q| {
-                row.optional(
-                    &format!("realised_hard_share_q{}", q + 1),
-                    epoch.realised_by_quarter[q],
-                )
-            });
-            let row = row
-                .optional("train_loss", epoch.stats.mean_loss)
-                .number("temperature", epoch.stats.temperature)
-                .text("steps", epoch.stats.steps);
-            let row = metric_columns(row, "text_to_item", &epoch.evaluation.text_to_item);
-            metric_columns(row, "item_to_text", &epoch.evaluation.item_to_text)
-                .number("epoch_seconds", epoch.seconds)
-                .number("epoch_sampler_seconds", epoch.sampler_seconds)
-                .number("epoch_train_seconds", epoch.stats.seconds_in_steps)
-                .number("epoch_eval_seconds", epoch.eval_seconds)
-                .build()
+/// The columns of a run's per-query file: one row per held-out query (its index) with its
+/// reciprocal rank in each direction of an evaluation, so any two runs can be compared query by
+/// query later.
+pub fn reciprocal_rank_columns() -> Columns<usize, Evaluation> {
+    let columns = Columns::new().text("query", |query: &usize, _| *query);
+    Direction::ALL.iter().fold(columns, |columns, &direction| {
+        columns.number(direction.name(), move |&query, evaluation: &Evaluation| {
+            direction.of(evaluation).reciprocal_ranks[query]
         })
-        .collect()
-}
-
-/// The per-query reciprocal ranks of the run's final epoch, one row per held-out query, so any
-/// two runs can be compared query by query later.
-pub fn reciprocal_rank_rows(run: &RunRecord) -> Vec<Row> {
-    let evaluation = &run.last().evaluation;
-    evaluation
-        .text_to_item
-        .reciprocal_ranks
-        .iter()
-        .zip(&evaluation.item_to_text.reciprocal_ranks)
-        .enumerate()
-        .map(|(query, (t2i, i2t))| {
-            RowBuilder::default()
-                .text("query", query)
-                .number("text_to_item", *t2i)
-                .number("item_to_text", *i2t)
-                .build()
-        })
-        .collect()
+    })
 }
 
 /// The run's `training_logs.json`: its configuration and one record per epoch, in the shape of

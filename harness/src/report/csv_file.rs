@@ -1,51 +1,121 @@
-//! CSV tables written atomically (temporary file + rename), so a reader or an interrupted run
-//! never sees a half-written file.
+//! CSV tables defined by their columns and written atomically (temporary file + rename), so a
+//! reader or an interrupted run never sees a half-written file.
 
+use std::borrow::Borrow;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-/// An ordered record: column names with already formatted values.
-pub type Row = Vec<(String, String)>;
+/// The columns of one CSV file: each a name and how its cell is computed from an item `T` of a
+/// row and the facts `C` that the rows of one append share. A file's header and its rows come
+/// from this one list, so they cannot disagree.
+pub struct Columns<T, C = ()> {
+    columns: Vec<(String, Cell<T, C>)>,
+}
 
-/// A CSV file under construction whose header is fixed when it is created.
+type Cell<T, C> = Box<dyn Fn(&T, &C) -> String>;
+
+impl<T: 'static, C: 'static> Columns<T, C> {
+    /// No columns yet.
+    pub fn new() -> Self {
+        Columns {
+            columns: Vec::new(),
+        }
+    }
+
+    /// A column of any displayable value.
+    pub fn text<V: ToString>(
+        mut self,
+        name: impl Into<String>,
+        cell: impl Fn(&T, &C) -> V + 'static,
+    ) -> Self {
+        self.columns.push((
+            name.into(),
+            Box::new(move |item, shared| cell(item, shared).to_string()),
+        ));
+        self
+    }
+
+    /// A column of numbers at full precision.
+    pub fn number(self, name: impl Into<String>, cell: impl Fn(&T, &C) -> f64 + 'static) -> Self {
+        self.text(name, cell)
+    }
+
+    /// A column of numbers, with an empty cell where a value is absent.
+    pub fn optional(
+        self,
+        name: impl Into<String>,
+        cell: impl Fn(&T, &C) -> Option<f64> + 'static,
+    ) -> Self {
+        self.text(name, move |item, shared| number(cell(item, shared)))
+    }
+
+    /// The header: every column's name, in order.
+    pub fn header(&self) -> Vec<String> {
+        self.columns.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    /// The cells of one row.
+    pub fn row(&self, item: &T, shared: &C) -> Vec<String> {
+        self.columns
+            .iter()
+            .map(|(_, cell)| cell(item, shared))
+            .collect()
+    }
+}
+
+impl<T: 'static, C: 'static> Default for Columns<T, C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, C> fmt::Debug for Columns<T, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.columns.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+/// A CSV file under construction: its header is written when it is created, and every append
+/// rewrites the file with the rows so far.
 #[derive(Debug)]
-pub struct CsvTable {
+pub struct CsvTable<T, C = ()> {
     path: PathBuf,
-    header: Vec<String>,
+    columns: Columns<T, C>,
     rows: Vec<Vec<String>>,
 }
 
-impl CsvTable {
-    /// Creates `path` holding only `header`, failing early on an unwritable location.
-    pub fn create(path: PathBuf, header: Vec<String>) -> Result<Self> {
+impl<T: 'static, C: 'static> CsvTable<T, C> {
+    /// Creates `path` holding only the header of `columns`, failing early on an unwritable
+    /// location.
+    pub fn create(path: PathBuf, columns: Columns<T, C>) -> Result<Self> {
         let table = CsvTable {
             path,
-            header,
+            columns,
             rows: Vec::new(),
         };
         table.flush()?;
         Ok(table)
     }
 
-    /// Adds rows and rewrites the file; each row must have exactly the header's columns.
-    pub fn append(&mut self, rows: impl IntoIterator<Item = Row>) -> Result<()> {
-        for row in rows {
-            let names: Vec<&String> = row.iter().map(|(name, _)| name).collect();
-            assert!(
-                names.iter().copied().eq(&self.header),
-                "row columns must match the header of {}",
-                self.path.display()
-            );
-            self.rows
-                .push(row.into_iter().map(|(_, value)| value).collect());
+    /// Adds a row per item, all sharing `shared`, and rewrites the file.
+    pub fn append<I>(&mut self, shared: &C, items: I) -> Result<()>
+    where
+        I: IntoIterator,
+        I::Item: Borrow<T>,
+    {
+        for item in items {
+            self.rows.push(self.columns.row(item.borrow(), shared));
         }
         self.flush()
     }
 
     fn flush(&self) -> Result<()> {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        writer.write_record(&self.header)?;
+        writer.write_record(self.columns.header())?;
         for row in &self.rows {
             writer.write_record(row)?;
         }
@@ -69,31 +139,4 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Full-precision text of a number (Rust's shortest round-trip form); empty when absent.
 pub fn number(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// Appends named cells to a row.
-#[derive(Debug, Default)]
-pub struct RowBuilder(Row);
-
-impl RowBuilder {
-    /// A cell from any displayable value.
-    pub fn text(mut self, name: &str, value: impl ToString) -> Self {
-        self.0.push((name.to_string(), value.to_string()));
-        self
-    }
-
-    /// A number at full precision.
-    pub fn number(self, name: &str, value: f64) -> Self {
-        self.text(name, value)
-    }
-
-    /// A number, or an empty cell when absent.
-    pub fn optional(self, name: &str, value: Option<f64>) -> Self {
-        self.text(name, number(value))
-    }
-
-    /// The finished row.
-    pub fn build(self) -> Row {
-        self.0
-    }
 }

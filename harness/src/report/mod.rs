@@ -5,6 +5,7 @@ pub mod csv_file;
 pub mod paired;
 pub mod plot;
 pub mod runs;
+pub mod schema;
 pub mod stats;
 pub mod summary;
 
@@ -16,18 +17,41 @@ use anyhow::Result;
 use csv_file::{CsvTable, write_atomically};
 use plot::{Estimate, Point, Series, interval_chart, line_chart};
 use runs::{RunSet, read_records};
+use schema::{ContextField, EPOCH, MetricColumn, SamplerField};
 use stats::Summary;
 use summary::{
-    SamplerSummary, markdown_table, results_table, summarise, summary_header, summary_rows,
+    SamplerSummary, markdown_table, results_table, summarise, summary_columns, summary_context,
 };
+
+/// The context fields `summary.md` lists under "Protocol".
+const PROTOCOL_FIELDS: [ContextField; 8] = [
+    ContextField::ProtocolVersion,
+    ContextField::Epochs,
+    ContextField::BatchSize,
+    ContextField::DropLast,
+    ContextField::LearningRate,
+    ContextField::WeightDecay,
+    ContextField::Temperature,
+    ContextField::GradClipNorm,
+];
+
+/// The context fields `summary.md` lists under "Data and environment".
+const ENVIRONMENT_FIELDS: [ContextField; 6] = [
+    ContextField::Dataset,
+    ContextField::DatasetFingerprint,
+    ContextField::HarnessVersion,
+    ContextField::LibtorchVersion,
+    ContextField::Device,
+    ContextField::Threads,
+];
 
 /// Writes `summary.csv`, `summary.md`, `mrr_by_epoch.svg` and `final_mrr.svg` in `folder` from
 /// its `runs.csv`, `epochs.csv` and per-query files; returns the terminal table.
 pub fn generate(folder: &Path) -> Result<String> {
     let set = RunSet::load(folder)?;
     let summaries = summarise(&set)?;
-    let mut table = CsvTable::create(folder.join("summary.csv"), summary_header())?;
-    table.append(summary_rows(&set, &summaries)?)?;
+    let mut table = CsvTable::create(folder.join("summary.csv"), summary_columns())?;
+    table.append(&summary_context(&set)?, &summaries)?;
     write_atomically(
         &folder.join("summary.md"),
         markdown(&set, &summaries)?.as_bytes(),
@@ -38,10 +62,13 @@ pub fn generate(folder: &Path) -> Result<String> {
     )?;
     let estimates: Vec<Estimate> = summaries
         .iter()
-        .map(|s| Estimate {
-            label: s.label.clone(),
-            value: s.metrics[0].0.mean,
-            interval: s.metrics[0].0.ci95,
+        .map(|s| {
+            let (summary, _) = s.metric(MetricColumn::HEADLINE);
+            Estimate {
+                label: s.label.clone(),
+                value: summary.mean,
+                interval: summary.ci95,
+            }
         })
         .collect();
     let final_chart = interval_chart(
@@ -56,17 +83,18 @@ pub fn generate(folder: &Path) -> Result<String> {
 /// Mean text->item MRR per epoch and sampler, with a 95% CI band over seeds.
 fn mrr_by_epoch(folder: &Path, set: &RunSet) -> Result<String> {
     let records = read_records(&folder.join("epochs.csv"))?;
+    let mrr = MetricColumn::HEADLINE.to_string();
     let mut series = Vec::new();
     for label in &set.samplers {
         let mut by_epoch: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
         for record in records
             .iter()
-            .filter(|r| r.fields.get("sampler") == Some(label))
+            .filter(|r| r.fields.get(SamplerField::Label.name()) == Some(label))
         {
             by_epoch
-                .entry(record.number("epoch")? as u64)
+                .entry(record.number(EPOCH)? as u64)
                 .or_default()
-                .push(record.number("text_to_item_mrr")?);
+                .push(record.number(&mrr)?);
         }
         let points = by_epoch
             .into_iter()
@@ -95,39 +123,27 @@ fn mrr_by_epoch(folder: &Path, set: &RunSet) -> Result<String> {
 /// `summary.md`: the table, the protocol and the environment, for a CI job summary.
 fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
     let first = set.of(set.baseline())[0];
-    let field = |column: &str| first.text(column).map(str::to_string);
+    let field = |field: ContextField| first.text(field.name()).map(str::to_string);
     let mut text = format!(
         "# Sampler comparison\n\nText->item retrieval on the held-out split ({}), final epoch; mean ± 95% CI half-width over seeds.\n\n",
-        field("dataset")?
+        field(ContextField::Dataset)?
     );
     text.push_str(&markdown_table(summaries));
     text.push_str("\n## Protocol\n\n");
-    for column in [
-        "protocol_version",
-        "epochs",
-        "batch_size",
-        "drop_last",
-        "learning_rate",
-        "weight_decay",
-        "temperature",
-        "grad_clip_norm",
-    ] {
-        text.push_str(&format!("- {column}: {}\n", field(column)?));
+    for column in PROTOCOL_FIELDS {
+        text.push_str(&format!("- {}: {}\n", column.name(), field(column)?));
     }
     text.push_str("\n## Data and environment\n\n");
-    for column in [
-        "dataset",
-        "dataset_fingerprint",
-        "harness_version",
-        "libtorch_version",
-        "device",
-        "threads",
-    ] {
-        text.push_str(&format!("- {column}: {}\n", field(column)?));
+    for column in ENVIRONMENT_FIELDS {
+        text.push_str(&format!("- {}: {}\n", column.name(), field(column)?));
     }
     text.push_str("\n## Samplers\n\n");
     for s in summaries {
-        let identity: Vec<String> = s.identity.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let identity: Vec<String> = s
+            .identity
+            .iter()
+            .map(|(field, value)| format!("{} {value}", field.name()))
+            .collect();
         let seeds: Vec<String> = s.seeds.iter().map(u64::to_string).collect();
         text.push_str(&format!(
             "- {}: {}; seeds {}\n",

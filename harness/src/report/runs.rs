@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-/// Retrieval directions, as column prefixes.
-pub const DIRECTIONS: [&str; 2] = ["text_to_item", "item_to_text"];
+use super::schema::{Direction, SamplerField};
 
 /// One CSV row by column name.
 #[derive(Debug, Clone)]
@@ -87,7 +86,7 @@ impl RunSet {
         }
         let mut samplers: Vec<String> = Vec::new();
         for run in &runs {
-            let label = run.text("sampler")?;
+            let label = run.text(SamplerField::Label.name())?;
             if !samplers.iter().any(|s| s == label) {
                 samplers.push(label.to_string());
             }
@@ -103,7 +102,11 @@ impl RunSet {
     pub fn of(&self, sampler: &str) -> Vec<&Record> {
         self.runs
             .iter()
-            .filter(|r| r.fields.get("sampler").is_some_and(|s| s == sampler))
+            .filter(|r| {
+                r.fields
+                    .get(SamplerField::Label.name())
+                    .is_some_and(|s| s == sampler)
+            })
             .collect()
     }
 
@@ -126,17 +129,17 @@ pub fn read_reciprocal_ranks(
     folder: &Path,
     sampler: &str,
     seed: u64,
-) -> Result<BTreeMap<String, Vec<f64>>> {
+) -> Result<BTreeMap<Direction, Vec<f64>>> {
     let file = run_folder(folder, sampler, seed).join(RECIPROCAL_RANKS_FILE);
     let records = read_records(&file)?;
-    DIRECTIONS
+    Direction::ALL
         .iter()
-        .map(|direction| {
+        .map(|&direction| {
             let values = records
                 .iter()
-                .map(|r| r.number(direction))
+                .map(|r| r.number(direction.name()))
                 .collect::<Result<Vec<f64>>>()?;
-            Ok((direction.to_string(), values))
+            Ok((direction, values))
         })
         .collect()
 }

@@ -1,42 +1,24 @@
 //! Per-sampler summaries over seeds and paired comparisons against the baseline, as
 //! `summary.csv` rows, the terminal table and the Markdown summary.
 
+use std::collections::BTreeMap;
+
 use anyhow::{Context, Result};
 
-use super::csv_file::{Row, RowBuilder};
+use super::csv_file::Columns;
 use super::paired::{PairedDifferences, PairedTest, holm};
-use super::runs::{DIRECTIONS, RunSet, read_reciprocal_ranks};
+use super::runs::{RunSet, read_reciprocal_ranks};
+use super::schema::{
+    BASELINE, ContextField, Direction, Metric, MetricColumn, N_SEEDS, PairedStat, SEED,
+    SamplerField, SeedStat,
+};
 use super::stats::Summary;
 use crate::table::TextTable;
-
-/// The final-epoch metrics summarised over seeds (`runs.csv` columns), in column order.
-pub const SUMMARY_METRICS: [&str; 10] = [
-    "text_to_item_mrr",
-    "text_to_item_r1",
-    "text_to_item_r5",
-    "text_to_item_r10",
-    "text_to_item_mean_rank",
-    "item_to_text_mrr",
-    "item_to_text_r1",
-    "item_to_text_r5",
-    "item_to_text_r10",
-    "item_to_text_mean_rank",
-];
 
 /// Family-wise significance level of the paired tests.
 pub const ALPHA: f64 = 0.05;
 /// Seed of the randomisation test and bootstrap (fixed: reports are reproducible).
 const TEST_SEED: u64 = 20_240_601;
-
-/// Columns copied from the baseline's first run into every summary row, so a summary names the
-/// protocol and data it came from.
-const CONTEXT_COLUMNS: [&str; 5] = [
-    "protocol_version",
-    "dataset",
-    "dataset_fingerprint",
-    "epochs",
-    "batch_size",
-];
 
 /// A paired comparison with its multiplicity-corrected p-value and verdict.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,14 +33,37 @@ pub struct Comparison {
 #[derive(Debug, Clone)]
 pub struct SamplerSummary {
     pub label: String,
-    pub identity: Vec<(String, String)>,
+    /// The [`SamplerField::SUMMARY`] fields of its first run, in that order.
+    pub identity: Vec<(SamplerField, String)>,
     pub is_baseline: bool,
     pub seeds: Vec<u64>,
-    /// Per metric of [`SUMMARY_METRICS`]: the summary and the gain in % of the baseline's mean.
+    /// Per metric column, in [`MetricColumn::all`] order: the final-epoch value summarised over
+    /// seeds and its gain in % of the baseline's mean.
     pub metrics: Vec<(Summary, Option<f64>)>,
-    /// Per direction of [`DIRECTIONS`]: the paired comparison against the baseline (none for
-    /// the baseline itself).
+    /// Per direction, in [`Direction::ALL`] order: the paired comparison against the baseline
+    /// (none for the baseline itself).
     pub comparisons: Vec<Option<Comparison>>,
+}
+
+impl SamplerSummary {
+    /// One metric column summarised over seeds, and its gain against the baseline.
+    pub fn metric(&self, column: MetricColumn) -> (Summary, Option<f64>) {
+        self.metrics[column.index()]
+    }
+
+    /// The paired comparison against the baseline in one direction.
+    pub fn comparison(&self, direction: Direction) -> Option<Comparison> {
+        self.comparisons[direction.index()]
+    }
+
+    /// One identity field.
+    fn identity(&self, field: SamplerField) -> &str {
+        self.identity
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, value)| value.as_str())
+            .expect("a summarised identity field")
+    }
 }
 
 /// Relative change in percent; `None` when the baseline is zero.
@@ -74,19 +79,19 @@ pub fn summarise(set: &RunSet) -> Result<Vec<SamplerSummary>> {
         let runs = set.of(label);
         let seeds = runs
             .iter()
-            .map(|r| r.number("seed").map(|s| s as u64))
+            .map(|r| r.number(SEED).map(|s| s as u64))
             .collect::<Result<Vec<u64>>>()?;
         let mut metrics = Vec::new();
-        for metric in SUMMARY_METRICS {
+        for column in MetricColumn::all() {
             let values = runs
                 .iter()
-                .map(|r| r.number(metric))
+                .map(|r| r.number(&column.to_string()))
                 .collect::<Result<Vec<f64>>>()?;
             metrics.push(Summary::of(&values));
         }
-        let identity = ["plugin", "plugin_version", "sampler_config"]
+        let identity = SamplerField::SUMMARY
             .iter()
-            .map(|column| Ok((column.to_string(), runs[0].text(column)?.to_string())))
+            .map(|&field| Ok((field, runs[0].text(field.name())?.to_string())))
             .collect::<Result<Vec<_>>>()?;
         summaries.push((label.clone(), identity, index == 0, seeds, metrics));
     }
@@ -118,15 +123,15 @@ fn paired_tests(set: &RunSet) -> Result<Vec<Vec<Option<Comparison>>>> {
     let baseline_seeds: Vec<u64> = set
         .of(baseline)
         .iter()
-        .map(|r| r.number("seed").map(|s| s as u64))
+        .map(|r| r.number(SEED).map(|s| s as u64))
         .collect::<Result<_>>()?;
     let mut per_direction = Vec::new();
-    for direction in DIRECTIONS {
+    for direction in Direction::ALL {
         let mut tests: Vec<Option<PairedTest>> = vec![None];
         for label in &set.samplers[1..] {
             let mut by_seed = Vec::new();
             for run in set.of(label) {
-                let seed = run.number("seed")? as u64;
+                let seed = run.number(SEED)? as u64;
                 if !baseline_seeds.contains(&seed) {
                     continue;
                 }
@@ -164,101 +169,82 @@ fn paired_tests(set: &RunSet) -> Result<Vec<Vec<Option<Comparison>>>> {
     Ok(per_direction)
 }
 
-/// The `summary.csv` header (fixed before any run finishes).
-pub fn summary_header() -> Vec<String> {
-    let mut header: Vec<String> = [
-        "sampler",
-        "plugin",
-        "plugin_version",
-        "sampler_config",
-        "baseline",
-        "n_seeds",
-    ]
-    .map(String::from)
-    .to_vec();
-    header.extend(CONTEXT_COLUMNS.map(String::from));
-    for name in SUMMARY_METRICS {
-        for suffix in ["mean", "std", "ci95_low", "ci95_high", "gain_pct"] {
-            header.push(format!("{name}_{suffix}"));
-        }
-    }
-    for direction in DIRECTIONS {
-        for suffix in [
-            "mrr_diff",
-            "mrr_diff_ci95_low",
-            "mrr_diff_ci95_high",
-            "p_value",
-            "p_holm",
-            "significant",
-            "seeds_won",
-        ] {
-            header.push(format!("{direction}_{suffix}"));
-        }
-    }
-    header
+/// The [`ContextField::COMPARABLE`] values of a comparison (from its baseline's first run), which
+/// every `summary.csv` row repeats so that a summary names the protocol and data it came from.
+pub type SummaryContext = BTreeMap<ContextField, String>;
+
+/// The context of `set`'s summary rows.
+pub fn summary_context(set: &RunSet) -> Result<SummaryContext> {
+    let first = set.of(set.baseline())[0];
+    ContextField::COMPARABLE
+        .iter()
+        .map(|&field| Ok((field, first.text(field.name())?.to_string())))
+        .collect::<Result<SummaryContext>>()
+        .context("building summary rows")
 }
 
-/// The `summary.csv` rows.
-pub fn summary_rows(set: &RunSet, summaries: &[SamplerSummary]) -> Result<Vec<Row>> {
-    let context = set.of(set.baseline())[0];
-    summaries
+/// The columns of `summary.csv`: one row per sampler.
+pub fn summary_columns() -> Columns<SamplerSummary, SummaryContext> {
+    let columns = Columns::new().text(SamplerField::Label.name(), |s: &SamplerSummary, _| {
+        s.label.clone()
+    });
+    let columns = SamplerField::SUMMARY
         .iter()
-        .map(|s| {
-            let mut row = RowBuilder::default().text("sampler", &s.label);
-            for (column, value) in &s.identity {
-                row = row.text(column, value);
-            }
-            row = row
-                .text("baseline", s.is_baseline)
-                .text("n_seeds", s.seeds.len());
-            for column in CONTEXT_COLUMNS {
-                row = row.text(column, context.text(column)?);
-            }
-            for (name, (summary, gain)) in SUMMARY_METRICS.iter().zip(&s.metrics) {
-                row = row
-                    .number(&format!("{name}_mean"), summary.mean)
-                    .optional(&format!("{name}_std"), summary.std)
-                    .optional(&format!("{name}_ci95_low"), summary.ci95.map(|c| c.0))
-                    .optional(&format!("{name}_ci95_high"), summary.ci95.map(|c| c.1))
-                    .optional(&format!("{name}_gain_pct"), *gain);
-            }
-            for (direction, comparison) in DIRECTIONS.iter().zip(&s.comparisons) {
-                let cell =
-                    |f: fn(&Comparison) -> String| comparison.as_ref().map(f).unwrap_or_default();
-                row = row
-                    .text(
-                        &format!("{direction}_mrr_diff"),
-                        cell(|c| c.test.mean_difference.to_string()),
-                    )
-                    .text(
-                        &format!("{direction}_mrr_diff_ci95_low"),
-                        cell(|c| c.test.ci95.0.to_string()),
-                    )
-                    .text(
-                        &format!("{direction}_mrr_diff_ci95_high"),
-                        cell(|c| c.test.ci95.1.to_string()),
-                    )
-                    .text(
-                        &format!("{direction}_p_value"),
-                        cell(|c| c.test.p_value.to_string()),
-                    )
-                    .text(
-                        &format!("{direction}_p_holm"),
-                        cell(|c| c.p_holm.to_string()),
-                    )
-                    .text(
-                        &format!("{direction}_significant"),
-                        cell(|c| c.significant.to_string()),
-                    )
-                    .text(
-                        &format!("{direction}_seeds_won"),
-                        cell(|c| format!("{}/{}", c.test.seeds_won, c.test.seeds)),
-                    );
-            }
-            Ok(row.build())
+        .fold(columns, |columns, &field| {
+            columns.text(field.name(), move |s, _| s.identity(field).to_string())
         })
-        .collect::<Result<Vec<Row>>>()
-        .context("building summary rows")
+        .text(BASELINE, |s, _| s.is_baseline)
+        .text(N_SEEDS, |s, _| s.seeds.len());
+    let columns = ContextField::COMPARABLE
+        .iter()
+        .fold(columns, |columns, &field| {
+            columns.text(field.name(), move |_, context: &SummaryContext| {
+                context[&field].clone()
+            })
+        });
+    let columns = MetricColumn::all().fold(columns, |columns, metric| {
+        let summary = move |s: &SamplerSummary| s.metric(metric).0;
+        columns
+            .number(SeedStat::Mean.column(metric), move |s, _| summary(s).mean)
+            .optional(SeedStat::Std.column(metric), move |s, _| summary(s).std)
+            .optional(SeedStat::Ci95Low.column(metric), move |s, _| {
+                summary(s).ci95.map(|c| c.0)
+            })
+            .optional(SeedStat::Ci95High.column(metric), move |s, _| {
+                summary(s).ci95.map(|c| c.1)
+            })
+            .optional(SeedStat::GainPct.column(metric), move |s, _| {
+                s.metric(metric).1
+            })
+    });
+    Direction::ALL.iter().fold(columns, |columns, &direction| {
+        let comparison = move |s: &SamplerSummary| s.comparison(direction);
+        columns
+            .optional(PairedStat::MrrDiff.column(direction), move |s, _| {
+                comparison(s).map(|c| c.test.mean_difference)
+            })
+            .optional(PairedStat::MrrDiffCi95Low.column(direction), move |s, _| {
+                comparison(s).map(|c| c.test.ci95.0)
+            })
+            .optional(
+                PairedStat::MrrDiffCi95High.column(direction),
+                move |s, _| comparison(s).map(|c| c.test.ci95.1),
+            )
+            .optional(PairedStat::PValue.column(direction), move |s, _| {
+                comparison(s).map(|c| c.test.p_value)
+            })
+            .optional(PairedStat::PHolm.column(direction), move |s, _| {
+                comparison(s).map(|c| c.p_holm)
+            })
+            .text(PairedStat::Significant.column(direction), move |s, _| {
+                comparison(s).map_or(String::new(), |c| c.significant.to_string())
+            })
+            .text(PairedStat::SeedsWon.column(direction), move |s, _| {
+                comparison(s).map_or(String::new(), |c| {
+                    format!("{}/{}", c.test.seeds_won, c.test.seeds)
+                })
+            })
+    })
 }
 
 /// Table cells for one sampler: name, seeds, MRR ± CI, R@1/5/10, gain with its significance.
@@ -272,7 +258,12 @@ fn table_cells(s: &SamplerSummary) -> Vec<String> {
     } else {
         s.label.clone()
     };
-    let (gain, p) = match (s.is_baseline, s.metrics[0].1, s.comparisons[0]) {
+    let headline = MetricColumn::HEADLINE;
+    let (gain, p) = match (
+        s.is_baseline,
+        s.metric(headline).1,
+        s.comparison(headline.direction),
+    ) {
         (true, _, _) => ("-".to_string(), "-".to_string()),
         (false, gain, comparison) => {
             let mark = if comparison.is_some_and(|c| c.significant) {
@@ -287,17 +278,19 @@ fn table_cells(s: &SamplerSummary) -> Vec<String> {
             )
         }
     };
-    vec![
-        name,
-        s.seeds.len().to_string(),
-        cell(&s.metrics[0]),
-        cell(&s.metrics[1]),
-        cell(&s.metrics[2]),
-        cell(&s.metrics[3]),
-        gain,
-        p,
-    ]
+    let mut cells = vec![name, s.seeds.len().to_string()];
+    cells.extend(TABLE_METRICS.map(|metric| {
+        cell(&s.metric(MetricColumn {
+            direction: headline.direction,
+            metric,
+        }))
+    }));
+    cells.extend([gain, p]);
+    cells
 }
+
+/// The metrics of the table's headline direction, under "MRR", "R@1", "R@5", "R@10".
+const TABLE_METRICS: [Metric; 4] = [Metric::Mrr, Metric::R1, Metric::R5, Metric::R10];
 
 const TABLE_HEADER: [&str; 8] = [
     "Configuration",
