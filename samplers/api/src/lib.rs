@@ -27,5 +27,5 @@ pub use data::SamplerData;
 pub use error::SamplerError;
 pub use note::EpochNote;
 pub use params::{Parameter, parameters, parse_config};
-pub use sampler::{Sampler, SamplerPlugin};
+pub use sampler::{EpochResult, Sampler, SamplerPlugin};
 pub use sink::{BatchSink, EpochBuffers};

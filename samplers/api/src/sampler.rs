@@ -4,6 +4,9 @@ use serde::de::DeserializeOwned;
 
 use crate::{BatchSink, EpochNote, SamplerData, SamplerError, parse_config};
 
+/// What producing one epoch's batches gives: the epoch's note, or why it failed.
+pub type EpochResult = Result<EpochNote, SamplerError>;
+
 /// A batch sampler as the host drives it: turns a dataset into the batches of each epoch.
 ///
 /// Every [`SamplerPlugin`] is a `Sampler`, and the harness wraps each loaded library in a type
@@ -14,12 +17,7 @@ pub trait Sampler {
     fn neighbours_needed(&self) -> usize;
 
     /// Writes the batches of `epoch` (numbered from 1) into `sink`.
-    fn epoch(
-        &self,
-        data: &SamplerData<'_>,
-        epoch: u32,
-        sink: &mut BatchSink<'_>,
-    ) -> Result<EpochNote, SamplerError>;
+    fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult;
 }
 
 /// The one trait a sampler plugin implements; [`crate::export_sampler!`] exports it.
@@ -53,12 +51,7 @@ pub trait SamplerPlugin: Sized + 'static {
     fn neighbours_needed(&self) -> usize;
 
     /// Writes the batches of `epoch` (numbered from 1) into `sink`.
-    fn epoch(
-        &self,
-        data: &SamplerData<'_>,
-        epoch: u32,
-        sink: &mut BatchSink<'_>,
-    ) -> Result<EpochNote, SamplerError>;
+    fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult;
 
     /// Parses and validates a JSON configuration (an empty string means all defaults).
     fn from_config(json: &str) -> Result<Self, SamplerError> {
@@ -71,12 +64,7 @@ impl<T: SamplerPlugin> Sampler for T {
         SamplerPlugin::neighbours_needed(self)
     }
 
-    fn epoch(
-        &self,
-        data: &SamplerData<'_>,
-        epoch: u32,
-        sink: &mut BatchSink<'_>,
-    ) -> Result<EpochNote, SamplerError> {
+    fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
         SamplerPlugin::epoch(self, data, epoch, sink)
     }
 }

@@ -4,7 +4,7 @@
 
 #![forbid(unsafe_code)]
 
-use sampler_api::{BatchSink, EpochNote, SamplerData, SamplerError, SamplerPlugin};
+use sampler_api::{BatchSink, EpochResult, SamplerData, SamplerError, SamplerPlugin};
 use sampler_kit::{HardBatching, Schedule};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -60,12 +60,7 @@ impl SamplerPlugin for CurriculumSampler {
         self.schedule.neighbours_needed()
     }
 
-    fn epoch(
-        &self,
-        data: &SamplerData<'_>,
-        epoch: u32,
-        sink: &mut BatchSink<'_>,
-    ) -> Result<EpochNote, SamplerError> {
+    fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
         self.schedule.epoch(data, epoch, sink)
     }
 }

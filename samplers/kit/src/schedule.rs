@@ -1,4 +1,4 @@
-use sampler_api::{BatchSink, EpochNote, SamplerData, SamplerError};
+use sampler_api::{BatchSink, EpochNote, EpochResult, SamplerData, SamplerError};
 
 use crate::{HardBatching, shuffled_epoch};
 
@@ -150,7 +150,7 @@ impl Schedule {
         data: &SamplerData<'_>,
         epoch: u32,
         sink: &mut BatchSink<'_>,
-    ) -> Result<EpochNote, SamplerError> {
+    ) -> EpochResult {
         let stage = self.stage(epoch);
         match stage.batching {
             Batching::Random => {

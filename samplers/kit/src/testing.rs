@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use sampler_api::contract::{HardnessMeter, check_epoch, hard_per_batch, hard_shortfalls};
 use sampler_api::{
-    BatchSink, EpochBuffers, EpochNote, Sampler, SamplerData, SamplerError, SamplerPlugin,
+    BatchSink, EpochBuffers, EpochNote, EpochResult, Sampler, SamplerData, SamplerPlugin,
 };
 
 use crate::HardBatching;
@@ -130,7 +130,7 @@ pub struct EpochRun {
 /// group of at least `min(hard_per_batch, hardness_k + 1)`.
 pub fn checked_epoch(
     data: &SamplerData<'_>,
-    fill: impl FnOnce(&mut BatchSink<'_>) -> Result<EpochNote, SamplerError>,
+    fill: impl FnOnce(&mut BatchSink<'_>) -> EpochResult,
 ) -> Result<EpochRun, TestCaseError> {
     let mut buffers = EpochBuffers::new(data.n_items());
     let mut sink = buffers.sink();

@@ -3,7 +3,7 @@
 
 #![forbid(unsafe_code)]
 
-use sampler_api::{BatchSink, EpochNote, SamplerData, SamplerError, SamplerPlugin};
+use sampler_api::{BatchSink, EpochResult, SamplerData, SamplerError, SamplerPlugin};
 use sampler_kit::{HardBatching, Schedule};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -75,12 +75,7 @@ impl SamplerPlugin for ProgressiveSampler {
         self.schedule.neighbours_needed()
     }
 
-    fn epoch(
-        &self,
-        data: &SamplerData<'_>,
-        epoch: u32,
-        sink: &mut BatchSink<'_>,
-    ) -> Result<EpochNote, SamplerError> {
+    fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
         self.schedule.epoch(data, epoch, sink)
     }
 }

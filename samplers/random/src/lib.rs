@@ -3,7 +3,7 @@
 
 #![forbid(unsafe_code)]
 
-use sampler_api::{BatchSink, EpochNote, SamplerData, SamplerError, SamplerPlugin};
+use sampler_api::{BatchSink, EpochNote, EpochResult, SamplerData, SamplerError, SamplerPlugin};
 use sampler_kit::shuffled_epoch;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -32,12 +32,7 @@ impl SamplerPlugin for RandomSampler {
         0
     }
 
-    fn epoch(
-        &self,
-        data: &SamplerData<'_>,
-        epoch: u32,
-        sink: &mut BatchSink<'_>,
-    ) -> Result<EpochNote, SamplerError> {
+    fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
         shuffled_epoch(data, epoch, sink)?;
         Ok(EpochNote::random())
     }

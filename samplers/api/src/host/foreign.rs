@@ -1,7 +1,7 @@
 use std::ffi::c_void;
 
 use crate::abi::{RawStr, STATUS_OK, Status, TextBuffer};
-use crate::{BatchSink, EpochNote, Sampler, SamplerData, SamplerError};
+use crate::{BatchSink, EpochResult, Sampler, SamplerData, SamplerError};
 
 use super::{LoadedPlugin, PluginError};
 
@@ -93,12 +93,7 @@ impl Sampler for ForeignSampler {
         self.neighbours_needed
     }
 
-    fn epoch(
-        &self,
-        data: &SamplerData<'_>,
-        epoch: u32,
-        sink: &mut BatchSink<'_>,
-    ) -> Result<EpochNote, SamplerError> {
+    fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
         let inputs = data.to_raw();
         sink.clear();
         let mut out = sink.as_raw();

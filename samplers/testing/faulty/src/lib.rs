@@ -4,7 +4,9 @@
 //! Configuration `{"fault": "..."}` chooses the misbehaviour; without one it shuffles nothing
 //! and returns items in order, which is a valid (if useless) sampler.
 
-use sampler_api::{BatchSink, EpochNote, SamplerData, SamplerError, SamplerPlugin, export_sampler};
+use sampler_api::{
+    BatchSink, EpochNote, EpochResult, SamplerData, SamplerError, SamplerPlugin, export_sampler,
+};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -55,12 +57,7 @@ impl SamplerPlugin for FaultySampler {
         0
     }
 
-    fn epoch(
-        &self,
-        data: &SamplerData<'_>,
-        _epoch: u32,
-        sink: &mut BatchSink<'_>,
-    ) -> Result<EpochNote, SamplerError> {
+    fn epoch(&self, data: &SamplerData<'_>, _epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
         let n = data.n_items() as u32;
         let mut items: Vec<u32> = (0..n).collect();
         match self.fault {
