@@ -16,31 +16,16 @@ use sampler_api::abi::{
     STATUS_PANIC, Status, TEXT_CAPACITY, TRUNCATION_MARK, TextBuffer,
 };
 
-use crate::support::{harness, run};
+use crate::support::{C_INCLUDE, c_compiler, harness, run};
 
-const INCLUDE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../samplers/api/include");
 const SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/c");
-
-/// The C compiler, or `None` (with a note on stderr) when there is none.
-fn c_compiler(test: &str) -> Option<String> {
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let works = Command::new(&cc)
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !works {
-        eprintln!("skipping {test}: no C compiler `{cc}` found (install gcc or set CC)");
-        return None;
-    }
-    Some(cc)
-}
 
 /// Compiles `source` (in `tests/c/`) with `flags`, failing the test with the compiler's output.
 fn compile(cc: &str, source: &str, output: &Path, flags: &[&str]) {
     let result = Command::new(cc)
         .args(flags)
         .arg("-I")
-        .arg(INCLUDE)
+        .arg(C_INCLUDE)
         .arg("-o")
         .arg(output)
         .arg(Path::new(SOURCES).join(source))

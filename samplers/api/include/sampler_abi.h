@@ -39,8 +39,8 @@
  * Texts (SamplerRawStr, SamplerTextBuffer) are UTF-8 and NOT NUL-terminated: a pointer plus a
  * length in bytes. Do not pass them to functions that expect C strings.
  *
- * Minimal plugin: harness/tests/c/sequential_sampler.c; the README ("Writing a plugin in C")
- * shows how to build and check it.
+ * Minimal plugins: the README (section "Writing a plugin", "In C", with the commands that build
+ * and check it) and harness/tests/c/sequential_sampler.c.
  */
 #ifndef SAMPLER_ABI_H
 #define SAMPLER_ABI_H
