@@ -174,6 +174,10 @@ static const SamplerPluginDescriptor DESCRIPTOR = {
     .model_embeddings = NULL,
 };
 
+#if defined(FAULT_DATA_ENTRY)
+/* The entry symbol names data, not a function: calling it would crash. */
+SAMPLER_EXPORT const SamplerPluginDescriptor *const sampler_plugin_descriptor = &DESCRIPTOR;
+#else
 SAMPLER_EXPORT const SamplerPluginDescriptor *sampler_plugin_descriptor(void) {
 #if defined(FAULT_UNMAPPED_DESCRIPTOR)
     return (const SamplerPluginDescriptor *)(uintptr_t)64;
@@ -181,3 +185,4 @@ SAMPLER_EXPORT const SamplerPluginDescriptor *sampler_plugin_descriptor(void) {
     return &DESCRIPTOR;
 #endif
 }
+#endif

@@ -30,6 +30,8 @@ pub enum PluginError {
     },
     #[error("{}: not a sampler plugin (it exports no `{ENTRY_SYMBOL}` symbol)", path.display())]
     NotAPlugin { path: PathBuf },
+    #[error("{}: the `{ENTRY_SYMBOL}` symbol is not a function (it does not point into executable memory)", path.display())]
+    EntryNotCode { path: PathBuf },
     #[error("{}: the plugin's entry symbol returned no descriptor (it panicked or failed)", path.display())]
     NoDescriptor { path: PathBuf },
     #[error("{}: the plugin's entry symbol returned {address:#x}, which is not readable memory", path.display())]
@@ -140,7 +142,12 @@ impl LoadedPlugin {
         // SAFETY: the ABI defines the entry symbol's type as `EntryFn`.
         let entry = unsafe { library.get::<EntryFn>(ENTRY_SYMBOL.as_bytes()) }
             .map_err(|_| PluginError::NotAPlugin { path: path.clone() })?;
-        // SAFETY: calling the entry symbol is the ABI's first step; the plugin's shim never unwinds.
+        let entry: EntryFn = *entry;
+        if MemoryMap::current().is_some_and(|m| !m.executable(entry as usize)) {
+            return Err(PluginError::EntryNotCode { path });
+        }
+        // SAFETY: calling the entry symbol is the ABI's first step; it points to code, and the
+        // plugin's shim never unwinds.
         let address = unsafe { entry() };
         if address.is_null() {
             return Err(PluginError::NoDescriptor { path });
