@@ -229,7 +229,7 @@ fn a_c_plugin_passes_the_check_and_runs_in_a_comparison() {
 
 /// Descriptor faults of `tests/c/broken_sampler.c`: the define, the field the refusal must name,
 /// and a phrase of the reason.
-const LOAD_FAULTS: [(&str, &str, &str); 15] = [
+const LOAD_FAULTS: [(&str, &str, &str); 16] = [
     ("NULL_NAME", "field `name`", "NULL pointer with length 6"),
     ("EMPTY_NAME", "field `name`", "empty"),
     (
@@ -243,6 +243,11 @@ const LOAD_FAULTS: [(&str, &str, &str); 15] = [
         "HUGE_VERSION",
         "field `version`",
         "exceeds the limit of 4096 bytes",
+    ),
+    (
+        "VERSION_WITH_NEWLINE",
+        "field `version`",
+        "control character '\\n'",
     ),
     ("BAD_UTF8_DESCRIPTION", "field `description`", "not UTF-8"),
     (

@@ -124,6 +124,8 @@ static SamplerStatus epoch(const void *state, const SamplerRawInputs *inputs, ui
 
 #if defined(FAULT_HUGE_VERSION)
 #define VERSION {(const uint8_t *)"0.0.1", SIZE_MAX}
+#elif defined(FAULT_VERSION_WITH_NEWLINE)
+#define VERSION SAMPLER_STR("0.0.1\n")
 #else
 #define VERSION GOOD_VERSION
 #endif

@@ -245,8 +245,8 @@ typedef SamplerStatus (*SamplerModelEmbeddingsFn)(void *state, const float *embe
  * name             required: 1 to SAMPLER_MAX_TEXT_LEN bytes of UTF-8, without whitespace,
  *                  control characters, ',', '.', '=', '/' or '\' (it is used on the command
  *                  line: --samplers a,b, LABEL=NAME, --set NAME.KEY=VALUE).
- * version          required: 1 to SAMPLER_MAX_TEXT_LEN bytes, no control characters; bump it
- *                  whenever the batches change (reports record it).
+ * version          at most SAMPLER_MAX_TEXT_LEN bytes, no control characters; give one
+ *                  (reports record it) and bump it whenever the batches change.
  * description      optional (may be empty): one line for `harness list`, at most
  *                  SAMPLER_MAX_TEXT_LEN bytes.
  * parameters_json  a JSON array with one object per configuration key, in the order to show

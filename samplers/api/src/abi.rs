@@ -152,7 +152,8 @@ pub struct PluginDescriptor {
     /// The sampler's name on the command line: non-empty, at most [`MAX_TEXT_LEN`] bytes,
     /// without whitespace, control characters, `,`, `.`, `=`, `/` or `\`.
     pub name: RawStr,
-    /// Version of the sampler's behaviour (non-empty, at most [`MAX_TEXT_LEN`] bytes).
+    /// Version of the sampler's behaviour (at most [`MAX_TEXT_LEN`] bytes, no control
+    /// characters; reports record it, so give one).
     pub version: RawStr,
     /// One line for `harness list` (may be empty, at most [`MAX_TEXT_LEN`] bytes).
     pub description: RawStr,

@@ -184,10 +184,10 @@ impl LoadedPlugin {
         let name = checker.text("name", descriptor.name, MAX_TEXT_LEN)?;
         checker.name(&name)?;
         let version = checker.text("version", descriptor.version, MAX_TEXT_LEN)?;
-        if version.is_empty() || version.chars().any(char::is_control) {
+        if let Some(c) = version.chars().find(|c| c.is_control()) {
             return Err(checker.bad(
                 "version",
-                format!("{version:?} must be non-empty, without control characters"),
+                format!("{version:?} contains the control character {c:?}"),
             ));
         }
         let description = checker.text("description", descriptor.description, MAX_TEXT_LEN)?;
