@@ -262,7 +262,8 @@ typedef SamplerStatus (*SamplerModelEmbeddingsFn)(void *state, const float *embe
  *
  * Texts follow SamplerRawStr: a NULL pointer with a non-zero length, a length over the limit,
  * bytes that are not UTF-8, or (on Linux) a pointer to unmapped memory refuse the library, and
- * so does a function pointer that does not point into executable memory. */
+ * so does (on Linux) a function pointer, the entry symbol included, that does not point into
+ * executable memory. */
 typedef struct SamplerPluginDescriptor {
     SamplerAbiHeader header;
     SamplerRawStr name;
