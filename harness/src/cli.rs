@@ -65,22 +65,25 @@ pub enum Command {
 }
 
 /// Runs a parsed command; the exit code says whether checks passed.
+///
+/// Only `list`, `check`, `compare` and `selftest` use plugins; the others never scan a plugin
+/// folder, so a broken library there cannot affect them. The registry itself scans lazily.
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let registry = PluginRegistry::discover(&cli.plugin_dirs);
+    let registry = || PluginRegistry::new(&cli.plugin_dirs);
     match cli.command {
         Command::List => {
-            print!("{}", crate::commands::list::render(&registry));
+            print!("{}", crate::commands::list::render(&registry()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { sampler, config } => {
-            let plugin = registry.resolve(&sampler)?;
+            let plugin = registry().resolve(&sampler)?;
             let report = conformance::run(&plugin, &config);
             print!("{}", report.render());
             Ok(verdict(report.passed()))
         }
         Command::Compare(args) => {
             let plan = args.plan()?;
-            let outcome = crate::compare::run(&plan, &registry)?;
+            let outcome = crate::compare::run(&plan, &registry())?;
             print!("{}", outcome.table);
             println!("reports: {}", plan.out.display());
             Ok(ExitCode::SUCCESS)
@@ -103,7 +106,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(verdict(report.failures.is_empty()))
         }
         Command::Selftest { seed } => {
-            let report = selftest::run(&registry, seed)?;
+            let report = selftest::run(&registry(), seed)?;
             print!("{}", report.text);
             Ok(verdict(report.passed))
         }

@@ -8,7 +8,7 @@ use sampler_api::contract::{HardnessMeter, QuarterShares, hard_per_batch, hard_s
 use sampler_api::{EpochBuffers, EpochNote, Sampler, SamplerData};
 
 use crate::epochs::run_epoch;
-use crate::plugin::{ForeignSampler, LoadedPlugin};
+use crate::plugin::{ForeignSampler, LoadedPlugin, PluginError};
 use crate::sampler_set::SamplerInputs;
 use crate::table::TextTable;
 
@@ -109,10 +109,12 @@ pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
         "refuses unknown configuration keys",
         match ForeignSampler::new(plugin, r#"{"conformance_unknown_key": 1}"#) {
             Ok(_) => Err("accepted {\"conformance_unknown_key\": 1}".into()),
+            Err(e @ PluginError::NoState { .. }) => Err(e.without_plugin()),
             Err(e) => Ok(format!("refused: {}", last_clause(&e.to_string()))),
         },
     );
-    let create = || ForeignSampler::new(plugin, config_json).map_err(|e| e.to_string());
+    // The heading names the plugin and its path; the rows say only what went wrong.
+    let create = || ForeignSampler::new(plugin, config_json).map_err(|e| e.without_plugin());
     let sampler = match create() {
         Ok(sampler) => sampler,
         Err(e) => {
@@ -138,7 +140,7 @@ pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
     ) {
         Ok(inputs) => inputs,
         Err(e) => {
-            suite.record("neighbour table", Err(e.to_string()));
+            suite.record("neighbour table", Err(format!("{e:#}")));
             return finish(plugin, suite);
         }
     };
@@ -154,7 +156,7 @@ pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
         let outcome = subset.and_then(|subset| {
             let data = subset
                 .view(batch_size, 1, drop_last)
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| format!("{e:#}"))?;
             let mut buffers = EpochBuffers::new(data.n_items());
             for epoch in 1..=EPOCHS {
                 run_epoch(&sampler, &data, epoch, &mut buffers).map_err(|e| e.to_string())?;
@@ -175,28 +177,33 @@ pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
         return finish(plugin, suite);
     }
 
-    let data = inputs
+    // From here on a plugin that starts failing (or breaking the contract) after some calls
+    // fails the check at hand, named with the seed and epoch, and the table is still printed.
+    const DETERMINISM: &str = "deterministic (fresh instance, same seed)";
+    let views = inputs
         .view(BATCH_SIZE, 1, false)
-        .expect("the fixture passed the checks above");
-    let epochs_of = |sampler: &dyn Sampler,
-                     data: &SamplerData<'_>,
-                     epochs: &[u32]|
-     -> Vec<(Vec<Vec<u32>>, EpochNote)> {
-        let mut buffers = EpochBuffers::new(data.n_items());
-        epochs
-            .iter()
-            .map(|&epoch| {
-                let (sink, note) =
-                    run_epoch(sampler, data, epoch, &mut buffers).expect("validated above");
-                (sink.to_vecs(), note)
-            })
-            .collect()
+        .and_then(|seed_1| Ok((seed_1, inputs.view(BATCH_SIZE, 2, false)?)));
+    let (data, other_seed) = match views {
+        Ok(views) => views,
+        Err(e) => {
+            suite.record("fixture", Err(format!("{e:#}")));
+            return finish(plugin, suite);
+        }
     };
-    let first_run = epochs_of(&sampler, &data, &[1, 2, 3]);
+    let first_run = match epochs_of(&sampler, &data, &[1, 2, 3]) {
+        Ok(run) => run,
+        Err(e) => {
+            suite.record(DETERMINISM, Err(format!("seed 1: {e}")));
+            return finish(plugin, suite);
+        }
+    };
     suite.record(
-        "deterministic (fresh instance, same seed)",
+        DETERMINISM,
         create()
-            .map(|again| epochs_of(&again, &data, &[1, 2, 3]))
+            .and_then(|again| {
+                epochs_of(&again, &data, &[1, 2, 3])
+                    .map_err(|e| format!("fresh instance, seed 1: {e}"))
+            })
             .and_then(|second_run| {
                 if second_run == first_run {
                     Ok("epochs 1-3 identical".into())
@@ -205,14 +212,17 @@ pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
                 }
             }),
     );
-    let other_seed = inputs.view(BATCH_SIZE, 2, false).expect("validated above");
     suite.record(
         "seed changes batches",
-        if epochs_of(&sampler, &other_seed, &[1])[0].0 != first_run[0].0 {
-            Ok("seed 1 vs 2 differ".into())
-        } else {
-            Err("seeds 1 and 2 give identical batches".into())
-        },
+        epochs_of(&sampler, &other_seed, &[1])
+            .map_err(|e| format!("seed 2: {e}"))
+            .and_then(|other| {
+                if other[0].0 != first_run[0].0 {
+                    Ok("seed 1 vs 2 differ".into())
+                } else {
+                    Err("seeds 1 and 2 give identical batches".into())
+                }
+            }),
     );
     suite.record(
         "epoch changes batches",
@@ -224,8 +234,28 @@ pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
     );
     let (outcome, stages) = hardness(&sampler, &data);
     suite.record("realised hard share", outcome);
-    suite.record("stages reported", Ok(stages));
+    suite.record("stages reported", stages);
     finish(plugin, suite)
+}
+
+/// The batches of one epoch and its note.
+type EpochOutcome = (Vec<Vec<u32>>, EpochNote);
+
+/// The batches and notes of `epochs`, each held to the contract; the error names the epoch.
+fn epochs_of(
+    sampler: &dyn Sampler,
+    data: &SamplerData<'_>,
+    epochs: &[u32],
+) -> Result<Vec<EpochOutcome>, String> {
+    let mut buffers = EpochBuffers::new(data.n_items());
+    epochs
+        .iter()
+        .map(|&epoch| {
+            let (sink, note) =
+                run_epoch(sampler, data, epoch, &mut buffers).map_err(|e| e.to_string())?;
+            Ok((sink.to_vecs(), note))
+        })
+        .collect()
 }
 
 fn finish(plugin: &LoadedPlugin, suite: Suite) -> ConformanceReport {
@@ -247,12 +277,16 @@ fn truncated(inputs: &SamplerInputs, n_items: usize) -> Result<SamplerInputs, St
         return Ok(inputs.clone());
     }
     let embeddings = inputs.embeddings[..n_items * inputs.dim].to_vec();
-    SamplerInputs::new(embeddings, inputs.dim, inputs.k).map_err(|e| e.to_string())
+    SamplerInputs::new(embeddings, inputs.dim, inputs.k).map_err(|e| format!("{e:#}"))
 }
 
 /// Checks the hard promise on every epoch whose note asks for hard batches, and summarises
-/// the realised share by position in the epoch (it decays as neighbours get used up).
-fn hardness(sampler: &dyn Sampler, data: &SamplerData<'_>) -> (Result<String, String>, String) {
+/// the realised share by position in the epoch (it decays as neighbours get used up). Returns
+/// the outcomes of the hard-share row and of the stages row.
+fn hardness(
+    sampler: &dyn Sampler,
+    data: &SamplerData<'_>,
+) -> (Result<String, String>, Result<String, String>) {
     let mut buffers = EpochBuffers::new(data.n_items());
     let mut meter = HardnessMeter::new(data.n_items());
     let mut stages: Vec<(String, u32, u32)> = Vec::new();
@@ -260,7 +294,17 @@ fn hardness(sampler: &dyn Sampler, data: &SamplerData<'_>) -> (Result<String, St
     let mut hard_shares = QuarterShares::default();
     let mut random_shares = QuarterShares::default();
     for epoch in 1..=EPOCHS {
-        let (sink, note) = run_epoch(sampler, data, epoch, &mut buffers).expect("validated above");
+        let (sink, note) = match run_epoch(sampler, data, epoch, &mut buffers) {
+            Ok(epoch) => epoch,
+            Err(e) => {
+                let stages = if stages.is_empty() {
+                    format!("none: the run stopped at epoch {epoch}")
+                } else {
+                    format!("{} (the run stopped at epoch {epoch})", describe(&stages))
+                };
+                return (Err(format!("seed 1: {e}")), Err(stages));
+            }
+        };
         match stages.last_mut() {
             Some((stage, _, last)) if *stage == note.stage => *last = epoch,
             _ => stages.push((note.stage.clone(), epoch, epoch)),
@@ -276,7 +320,7 @@ fn hardness(sampler: &dyn Sampler, data: &SamplerData<'_>) -> (Result<String, St
                     shortfalls.len(),
                     first + 1
                 ));
-                return (outcome, describe(&stages));
+                return (outcome, Ok(describe(&stages)));
             }
             asked.push(note.hard_ratio);
             hard_shares.add_epoch(&sink, data, note.hardness_k, &mut meter);
@@ -320,7 +364,7 @@ fn hardness(sampler: &dyn Sampler, data: &SamplerData<'_>) -> (Result<String, St
     if detail.is_empty() {
         detail = "no hard epochs reported, no neighbour table to measure against".into();
     }
-    (Ok(detail), describe(&stages))
+    (Ok(detail), Ok(describe(&stages)))
 }
 
 fn describe(stages: &[(String, u32, u32)]) -> String {

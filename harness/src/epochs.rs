@@ -5,12 +5,15 @@ use sampler_api::{BatchSink, EpochBuffers, EpochNote, Sampler, SamplerData, Samp
 use thiserror::Error;
 
 /// Why an epoch could not be used.
+///
+/// The message is complete on its own and the cause is not also returned by `source()`, so a
+/// chain printed with anyhow's `{:#}` says it once.
 #[derive(Debug, Error)]
 pub enum EpochError {
-    #[error("epoch {epoch}: {source}")]
-    Sampler { epoch: u32, source: SamplerError },
-    #[error("epoch {epoch}: batches break the contract: {source}")]
-    Contract { epoch: u32, source: Violation },
+    #[error("epoch {epoch}: {error}")]
+    Sampler { epoch: u32, error: SamplerError },
+    #[error("epoch {epoch}: batches break the contract: {violation}")]
+    Contract { epoch: u32, violation: Violation },
     #[error("epoch {epoch}: the epoch note is invalid: {reason}")]
     Note { epoch: u32, reason: String },
 }
@@ -26,8 +29,8 @@ pub fn run_epoch<'b>(
     let mut sink = buffers.sink();
     let note = sampler
         .epoch(data, epoch, &mut sink)
-        .map_err(|source| EpochError::Sampler { epoch, source })?;
-    check_epoch(&sink, data).map_err(|source| EpochError::Contract { epoch, source })?;
+        .map_err(|error| EpochError::Sampler { epoch, error })?;
+    check_epoch(&sink, data).map_err(|violation| EpochError::Contract { epoch, violation })?;
     if !(0.0..=1.0).contains(&note.hard_ratio) {
         return Err(EpochError::Note {
             epoch,

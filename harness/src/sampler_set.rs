@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use sampler_api::{Sampler, SamplerData};
 use serde_json::{Map, Value};
 
@@ -25,6 +25,22 @@ impl ConfiguredSampler {
     /// The plugin behind this sampler.
     pub fn plugin(&self) -> &LoadedPlugin {
         self.sampler.plugin()
+    }
+
+    /// The sampler as errors name it, once per chain: its label, and the plugin's name when it
+    /// differs, with the library's path.
+    pub fn describe(&self) -> String {
+        let plugin = self.plugin();
+        if plugin.name == self.label {
+            format!("sampler '{}' ({})", self.label, plugin.path.display())
+        } else {
+            format!(
+                "sampler '{}' (plugin '{}', {})",
+                self.label,
+                plugin.name,
+                plugin.path.display()
+            )
+        }
     }
 }
 
@@ -132,9 +148,12 @@ pub fn configure(
     let mut samplers: Vec<ConfiguredSampler> = Vec::new();
     for spec in specs {
         let target = spec.target.as_str();
-        let plugin = registry
-            .resolve(target)
-            .with_context(|| format!("sampler '{spec}'"))?;
+        // Errors name the plugin (by name or path) themselves; only a label is news to them.
+        let in_label = |error: anyhow::Error| match &spec.label {
+            Some(label) => error.context(format!("sampler '{label}'")),
+            None => error,
+        };
+        let plugin = registry.resolve(target).map_err(|e| in_label(e.into()))?;
         let label = spec.label.clone().unwrap_or_else(|| plugin.name.clone());
         if samplers.iter().any(|s| s.label == label) {
             bail!(
@@ -143,8 +162,13 @@ pub fn configure(
         }
         let config_json =
             Value::Object(overrides.get(&label).cloned().unwrap_or_default()).to_string();
-        let sampler = ForeignSampler::new(&plugin, &config_json)
-            .with_context(|| format!("sampler '{label}' with configuration {config_json}"))?;
+        let sampler = ForeignSampler::new(&plugin, &config_json).map_err(|e| {
+            if label == plugin.name {
+                e.into()
+            } else {
+                in_label(e.into())
+            }
+        })?;
         samplers.push(ConfiguredSampler {
             label,
             config_json,

@@ -43,12 +43,10 @@ pub fn run(registry: &PluginRegistry, seed: u64) -> Result<SelftestReport> {
     );
     let mut passed = true;
     let cases = [("hard", HARD_CONFIG, true), ("random", "{}", false)];
+    // Errors from resolving and creating name the plugin themselves.
     let samplers = cases
         .iter()
-        .map(|&(name, config, _)| {
-            let plugin = registry.resolve(name)?;
-            ForeignSampler::new(&plugin, config).with_context(|| format!("sampler '{name}'"))
-        })
+        .map(|&(name, config, _)| Ok(ForeignSampler::new(&registry.resolve(name)?, config)?))
         .collect::<Result<Vec<_>>>()?;
     let inputs = SamplerInputs::for_samplers(
         fixture.embeddings,
@@ -64,7 +62,10 @@ pub fn run(registry: &PluginRegistry, seed: u64) -> Result<SelftestReport> {
         text.push_str(&format!("\n{name} {config}\n"));
         let (mut share_sum, mut batches) = (0.0, 0usize);
         for epoch in 1..=EPOCHS {
-            let (sink, _) = run_epoch(sampler, &data, epoch, &mut buffers)?;
+            let (sink, _) = run_epoch(sampler, &data, epoch, &mut buffers).with_context(|| {
+                let plugin = sampler.plugin();
+                format!("sampler '{}' ({})", plugin.name, plugin.path.display())
+            })?;
             for (index, batch) in sink.batches().enumerate() {
                 let mut counts = [0usize; CLUSTERS];
                 for &item in batch {

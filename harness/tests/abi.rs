@@ -201,3 +201,61 @@ fn a_broken_library_does_not_hide_the_others() {
     ]);
     assert_eq!(code, 0, "{stdout}");
 }
+
+#[test]
+fn errors_name_the_sampler_and_its_path_once() {
+    let path = library("faulty_plugin");
+    let shown = path.canonicalize().unwrap().display().to_string();
+    let folder = tempfile::tempdir().unwrap();
+    let cases: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "epoch failure",
+            &["--set", "faulty.fault=error_on_epoch"],
+            &["sampler 'faulty'", "deliberate failure in epoch", "epoch 1"],
+        ),
+        (
+            "configuration refused",
+            &["--set", "faulty.nonsense=1"],
+            &["sampler 'faulty'", "unknown field `nonsense`"],
+        ),
+        (
+            "labelled",
+            &["--set", "x.nonsense=1"],
+            &[
+                "sampler 'x'",
+                "sampler 'faulty'",
+                "unknown field `nonsense`",
+            ],
+        ),
+    ];
+    for (index, (case, sets, once)) in cases.into_iter().enumerate() {
+        let target = if case == "labelled" {
+            format!("x={}", path.display())
+        } else {
+            path.display().to_string()
+        };
+        let out = folder.path().join(index.to_string());
+        let mut args = vec![
+            "compare",
+            "--samplers",
+            &target,
+            "--seeds",
+            "1",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(sets);
+        let (code, _, stderr) = run(&args);
+        assert_eq!(code, 2, "{case}: {stderr}");
+        for text in once.iter().copied().chain([shown.as_str()]) {
+            assert_eq!(
+                stderr.matches(text).count(),
+                1,
+                "{case}: {text:?} should appear once in:\n{stderr}"
+            );
+        }
+    }
+}

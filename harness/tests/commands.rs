@@ -51,6 +51,44 @@ fn check_reports_failures_in_a_table_and_exits_non_zero() {
 }
 
 #[test]
+fn check_reports_a_plugin_that_starts_failing_mid_run_in_its_table() {
+    let path = library("faulty_plugin");
+    // 75 calls in the batch-validity checks, 3 + 1 for determinism and seed, then the
+    // hard-share run: its second epoch is call 81.
+    for (fault, expected) in [
+        ("error_on_epoch", "deliberate failure in epoch"),
+        ("panic_on_epoch", "panicked: deliberate panic in epoch"),
+    ] {
+        let config = format!(r#"{{"fault":"{fault}","after":80}}"#);
+        let (code, stdout, stderr) = run(&["check", path.to_str().unwrap(), "--config", &config]);
+        assert_eq!(code, 1, "{fault}:\n{stdout}{stderr}");
+        let row = stdout
+            .lines()
+            .find(|line| line.starts_with("realised hard share"))
+            .unwrap_or_else(|| panic!("{fault}: no table:\n{stdout}"));
+        assert!(
+            row.contains("FAIL")
+                && row.contains("seed 1: epoch 2: `epoch` call 81 failed")
+                && row.contains(expected),
+            "{row}"
+        );
+        assert!(stdout.contains("checks FAILED"), "{stdout}");
+    }
+    // Failing inside the determinism run still prints the table.
+    let (code, stdout, _) = run(&[
+        "check",
+        path.to_str().unwrap(),
+        "--config",
+        r#"{"fault":"error_on_epoch","after":76}"#,
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(
+        stdout.contains("seed 1: epoch 2: `epoch` call 77 failed: deliberate failure in epoch"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn check_flags_a_sampler_that_ignores_seed_and_epoch() {
     let path = library("faulty_plugin");
     let (code, stdout, _) = run(&["check", path.to_str().unwrap()]);

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::run;
+use crate::support::{C_INCLUDE, c_compiler, run};
 
 /// The first fenced block of `language` in the README that contains `marker`.
 fn readme_block(language: &str, marker: &str) -> String {
@@ -54,4 +54,37 @@ fn the_readme_plugin_example_builds_and_passes_the_check() {
         stdout.contains("shuffled: all 11 checks passed"),
         "{stdout}"
     );
+}
+
+#[test]
+fn the_readme_c_plugin_builds_and_passes_the_check() {
+    let Some(cc) = c_compiler("the_readme_c_plugin_builds_and_passes_the_check") else {
+        return;
+    };
+    let folder = tempfile::tempdir().unwrap();
+    let source = folder.path().join("rotated.c");
+    std::fs::write(&source, readme_block("c", "sampler_plugin_descriptor")).unwrap();
+    let built = folder.path().join(format!(
+        "{}rotated_sampler{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    ));
+    // The README's command, with every warning an error.
+    let output = Command::new(&cc)
+        .args([
+            "-std=c11", "-O2", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror",
+        ])
+        .args(["-pedantic", "-I", C_INCLUDE, "-o"])
+        .arg(&built)
+        .arg(&source)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the README C plugin does not build:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (code, stdout, stderr) = run(&["check", built.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("rotated: all 11 checks passed"), "{stdout}");
 }

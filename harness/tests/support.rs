@@ -47,3 +47,21 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// The folder of `sampler_abi.h`, for compiling C plugins.
+pub const C_INCLUDE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../samplers/api/include");
+
+/// The system C compiler (`$CC`, else `cc`), or `None` with a note on stderr, so that a test
+/// of the C route passes, saying why it did nothing, where no compiler is installed.
+pub fn c_compiler(test: &str) -> Option<String> {
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+    let works = std::process::Command::new(&cc)
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !works {
+        eprintln!("skipping {test}: no C compiler `{cc}` found (install gcc or set CC)");
+        return None;
+    }
+    Some(cc)
+}

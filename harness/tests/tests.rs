@@ -1,6 +1,7 @@
 //! Integration tests: the real plugins and the real binary, loaded and run as a user would.
 
 mod abi;
+mod c_plugins;
 mod commands;
 mod compare;
 mod readme;

@@ -95,7 +95,7 @@ pub fn run(plan: &ComparePlan, registry: &PluginRegistry) -> Result<CompareOutco
         let view = inputs.view(plan.protocol.batch_size, seed, plan.drop_last)?;
         for sampler in &samplers {
             let run = run_one(plan, data, &view, sampler, seed, &progress)
-                .with_context(|| format!("sampler '{}', seed {seed}", sampler.label))?;
+                .with_context(|| format!("{}, seed {seed}", sampler.describe()))?;
             outputs.record_run(&run, &context)?;
         }
     }

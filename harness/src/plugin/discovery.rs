@@ -1,3 +1,4 @@
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -15,27 +16,93 @@ pub fn is_plugin_file_name(file_name: &str) -> bool {
     stem.is_some_and(|stem| stem.ends_with("_sampler") && stem.len() > "_sampler".len())
 }
 
-/// The plugins found in the configured folders, by sampler name, plus the ones that failed.
-#[derive(Debug, Default)]
+/// The plugins of the configured folders, by sampler name, plus the libraries that failed.
+///
+/// Folders are scanned lazily, on the first look-up by name or listing: commands that never
+/// use a plugin never load one, and a path given explicitly loads only that library. A library
+/// that fails to load is recorded with the reason and never hides the others.
+#[derive(Debug)]
 pub struct PluginRegistry {
+    explicit: Vec<PathBuf>,
+    scan: OnceCell<Scan>,
+}
+
+/// The outcome of scanning every plugin folder once.
+#[derive(Debug, Default)]
+struct Scan {
     folders: Vec<PathBuf>,
     by_name: BTreeMap<String, LoadedPlugin>,
     failures: Vec<PluginError>,
 }
 
 impl PluginRegistry {
-    /// Scans `folders` in order (earlier folders win when two plugins share a name), then the
-    /// folders in `SAMPLER_PLUGIN_PATH`, then the folder of the running executable (the
-    /// workspace's build output, where cargo puts the built-in samplers).
-    pub fn discover(folders: &[PathBuf]) -> Self {
-        let mut registry = PluginRegistry::default();
-        for folder in search_folders(folders) {
-            registry.scan(&folder);
+    /// A registry over `folders` (searched in order; earlier folders win when two plugins share
+    /// a name), then the folders in `SAMPLER_PLUGIN_PATH`, then the folder of the running
+    /// executable (the workspace's build output, where cargo puts the built-in samplers).
+    /// Nothing is scanned or loaded yet.
+    pub fn new(folders: &[PathBuf]) -> Self {
+        PluginRegistry {
+            explicit: folders.to_vec(),
+            scan: OnceCell::new(),
         }
+    }
+
+    /// A registry whose folders are scanned now (see [`PluginRegistry::new`]).
+    pub fn discover(folders: &[PathBuf]) -> Self {
+        let registry = Self::new(folders);
+        registry.scanned();
         registry
     }
 
-    fn scan(&mut self, folder: &Path) {
+    fn scanned(&self) -> &Scan {
+        self.scan.get_or_init(|| {
+            let mut scan = Scan::default();
+            for folder in search_folders(&self.explicit) {
+                scan.folder(&folder);
+            }
+            scan
+        })
+    }
+
+    /// Finds a sampler by name, or loads it from a path (anything with a path separator or a
+    /// library suffix is a path; a path never triggers a scan of the folders).
+    pub fn resolve(&self, name_or_path: &str) -> Result<LoadedPlugin, ResolveError> {
+        let looks_like_path = name_or_path.contains(std::path::MAIN_SEPARATOR)
+            || name_or_path.contains('/')
+            || name_or_path.ends_with(std::env::consts::DLL_SUFFIX);
+        if looks_like_path {
+            return LoadedPlugin::load(Path::new(name_or_path)).map_err(ResolveError::Plugin);
+        }
+        let scan = self.scanned();
+        if let Some(plugin) = scan.by_name.get(name_or_path) {
+            return Ok(plugin.clone());
+        }
+        Err(ResolveError::Unknown {
+            name: name_or_path.to_string(),
+            known: scan.by_name.keys().cloned().collect(),
+            folders: scan.folders.clone(),
+            not_loaded: scan.failures.len(),
+        })
+    }
+
+    /// Plugins that loaded, sorted by name.
+    pub fn plugins(&self) -> impl Iterator<Item = &LoadedPlugin> {
+        self.scanned().by_name.values()
+    }
+
+    /// Libraries that looked like plugins but failed to load, with the reason.
+    pub fn failures(&self) -> &[PluginError] {
+        &self.scanned().failures
+    }
+
+    /// The folders searched, in order.
+    pub fn folders(&self) -> &[PathBuf] {
+        &self.scanned().folders
+    }
+}
+
+impl Scan {
+    fn folder(&mut self, folder: &Path) {
         if self.folders.iter().any(|seen| seen == folder) {
             return;
         }
@@ -62,54 +129,27 @@ impl PluginRegistry {
             }
         }
     }
-
-    /// Finds a sampler by name, or loads it from a path (anything with a path separator or a
-    /// library suffix is a path).
-    pub fn resolve(&self, name_or_path: &str) -> Result<LoadedPlugin, ResolveError> {
-        let looks_like_path = name_or_path.contains(std::path::MAIN_SEPARATOR)
-            || name_or_path.contains('/')
-            || name_or_path.ends_with(std::env::consts::DLL_SUFFIX);
-        if looks_like_path {
-            return LoadedPlugin::load(Path::new(name_or_path)).map_err(ResolveError::Plugin);
-        }
-        if let Some(plugin) = self.by_name.get(name_or_path) {
-            return Ok(plugin.clone());
-        }
-        Err(ResolveError::Unknown {
-            name: name_or_path.to_string(),
-            known: self.by_name.keys().cloned().collect(),
-            folders: self.folders.clone(),
-        })
-    }
-
-    /// Plugins that loaded, sorted by name.
-    pub fn plugins(&self) -> impl Iterator<Item = &LoadedPlugin> {
-        self.by_name.values()
-    }
-
-    /// Libraries that looked like plugins but failed to load, with the reason.
-    pub fn failures(&self) -> &[PluginError] {
-        &self.failures
-    }
-
-    /// The folders searched, in order.
-    pub fn folders(&self) -> &[PathBuf] {
-        &self.folders
-    }
 }
 
 /// A sampler name that matched nothing, or a path that failed to load.
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
     #[error(
-        "no sampler named '{name}' (known: {}; searched: {}). Give a path to a plugin library, or add its folder with --plugin-dir",
+        "no sampler named '{name}' (known: {}; searched: {}{}). Give a path to a plugin library, or add its folder with --plugin-dir",
         if known.is_empty() { "none".to_string() } else { known.join(", ") },
-        folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+        folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
+        match not_loaded {
+            0 => String::new(),
+            1 => "; 1 library there was not loaded, `harness list` says why".to_string(),
+            n => format!("; {n} libraries there were not loaded, `harness list` says why"),
+        }
     )]
     Unknown {
         name: String,
         known: Vec<String>,
         folders: Vec<PathBuf>,
+        /// Plugin-named libraries in those folders that failed to load.
+        not_loaded: usize,
     },
     #[error(transparent)]
     Plugin(#[from] PluginError),

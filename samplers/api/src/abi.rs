@@ -11,6 +11,12 @@
 //!   Output buffers are owned by the host; plugin state is freed by the plugin's `destroy`.
 //! - Every function returns a [`Status`]; on failure the plugin writes a UTF-8 message into the
 //!   host's [`TextBuffer`]. No panic ever unwinds across the boundary.
+//! - `create`, `neighbours_needed` and `epoch` are required; `destroy` may be null (then the
+//!   host never calls it: the plugin keeps no per-instance memory) and so may `model_embeddings`.
+//!   The host refuses a library whose descriptor breaks any rule here, naming the field.
+//!
+//! C plugins include `samplers/api/include/sampler_abi.h`, the same definitions in C; a test
+//! keeps its sizes, offsets and constants equal to these.
 
 use std::ffi::c_void;
 
@@ -35,6 +41,15 @@ pub const STATUS_ERROR: Status = 1;
 /// The plugin panicked; the shim caught it and the error buffer holds the panic message.
 pub const STATUS_PANIC: Status = 2;
 
+/// Bytes in every [`TextBuffer`] an ABI 1.x host passes (error messages and epoch notes).
+pub const TEXT_CAPACITY: usize = 4096;
+/// Ends a text that was cut to fit a [`TextBuffer`], so that a cut is never silent.
+pub const TRUNCATION_MARK: &str = "\u{2026}(truncated)";
+/// Longest `name`, `version` or `description` the host accepts in a descriptor, in bytes.
+pub const MAX_TEXT_LEN: usize = 4096;
+/// Longest `parameters_json` the host accepts in a descriptor, in bytes.
+pub const MAX_JSON_LEN: usize = 64 * 1024;
+
 /// The fixed-layout header that lets the host refuse an incompatible plugin before reading more.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -46,7 +61,8 @@ pub struct AbiHeader {
     pub abi_minor: u32,
 }
 
-/// Borrowed UTF-8 text: valid for the call, or for the library's life when in a descriptor.
+/// Borrowed UTF-8 text, not NUL-terminated: valid for the call, or for the library's life when
+/// in a descriptor. `ptr` may be null (or dangling) only when `len` is 0.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct RawStr {
@@ -54,7 +70,12 @@ pub struct RawStr {
     pub len: usize,
 }
 
-/// A host-owned byte buffer that the plugin fills with UTF-8 text (truncated to `capacity`).
+/// A host-owned byte buffer that the plugin fills with UTF-8 text.
+///
+/// The plugin writes at most `capacity` bytes at `ptr` and sets `len` to the number written. A
+/// text that does not fit is cut and ends in [`TRUNCATION_MARK`] ([`TextBuffer::write_str`]
+/// does this); a plugin may instead write `capacity` bytes and set `len` to the full length
+/// (as `snprintf` reports), and the host then appends the mark itself.
 #[repr(C)]
 #[derive(Debug)]
 pub struct TextBuffer {
@@ -63,7 +84,7 @@ pub struct TextBuffer {
     pub len: usize,
 }
 
-/// What a sampler receives for one epoch. All pointers stay valid until `destroy`.
+/// What a sampler receives for one epoch. The pointers are valid for the call only.
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct RawInputs {
@@ -121,19 +142,32 @@ pub type ModelEmbeddingsFn = unsafe extern "C" fn(
 ) -> Status;
 
 /// The static descriptor a plugin's entry symbol returns.
+///
+/// Function pointers are `Option`s, which have the layout of a C function pointer with null as
+/// `None`: the host checks every one instead of trusting it.
 #[repr(C)]
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct PluginDescriptor {
     pub header: AbiHeader,
+    /// The sampler's name on the command line: non-empty, at most [`MAX_TEXT_LEN`] bytes,
+    /// without whitespace, control characters, `,`, `.`, `=`, `/` or `\`.
     pub name: RawStr,
+    /// Version of the sampler's behaviour (at most [`MAX_TEXT_LEN`] bytes, no control
+    /// characters; reports record it, so give one).
     pub version: RawStr,
+    /// One line for `harness list` (may be empty, at most [`MAX_TEXT_LEN`] bytes).
     pub description: RawStr,
-    /// JSON array of `{"name", "default", "help"}` objects.
+    /// JSON array of `{"name", "default", "help"}` objects (at most [`MAX_JSON_LEN`] bytes;
+    /// empty means no parameters).
     pub parameters_json: RawStr,
-    pub create: CreateFn,
-    pub destroy: DestroyFn,
-    pub neighbours_needed: NeighboursNeededFn,
-    pub epoch: EpochFn,
+    /// Required.
+    pub create: Option<CreateFn>,
+    /// Optional: null means there is nothing to free, and the host never calls it.
+    pub destroy: Option<DestroyFn>,
+    /// Required.
+    pub neighbours_needed: Option<NeighboursNeededFn>,
+    /// Required.
+    pub epoch: Option<EpochFn>,
     /// Null unless the sampler accepts model embeddings (see [`ModelEmbeddingsFn`]).
     pub model_embeddings: Option<ModelEmbeddingsFn>,
 }
@@ -142,21 +176,49 @@ pub struct PluginDescriptor {
 pub type EntryFn = unsafe extern "C" fn() -> *const PluginDescriptor;
 
 impl TextBuffer {
-    /// Writes `text`, truncated at a character boundary to the buffer's capacity.
+    /// Writes `text`; a text longer than the buffer is cut at a character boundary and ends in
+    /// [`TRUNCATION_MARK`] (or in as much of the mark as fits a tiny buffer).
     ///
     /// # Safety
     /// `self.ptr` must be valid for writes of `self.capacity` bytes (or `capacity` is 0).
     pub unsafe fn write_str(&mut self, text: &str) {
-        let mut len = text.len().min(self.capacity);
-        while !text.is_char_boundary(len) {
-            len -= 1;
+        let (kept, mark) = fit(text, self.capacity);
+        let mut written = 0;
+        for part in [kept, mark] {
+            if !part.is_empty() && !self.ptr.is_null() {
+                // SAFETY: `fit` keeps `kept.len() + mark.len() <= capacity`, and the caller
+                // guarantees `ptr` is writable for `capacity` bytes.
+                unsafe {
+                    std::ptr::copy_nonoverlapping(part.as_ptr(), self.ptr.add(written), part.len())
+                };
+                written += part.len();
+            }
         }
-        if len > 0 {
-            // SAFETY: the caller guarantees `ptr` is writable for `capacity >= len` bytes.
-            unsafe { std::ptr::copy_nonoverlapping(text.as_ptr(), self.ptr, len) };
-        }
-        self.len = len;
+        self.len = written;
     }
+}
+
+/// The longest prefix of `text` at a character boundary and the mark that together fit
+/// `capacity` bytes: `(text, "")` when it all fits.
+fn fit(text: &str, capacity: usize) -> (&str, &str) {
+    if text.len() <= capacity {
+        return (text, "");
+    }
+    if TRUNCATION_MARK.len() > capacity {
+        return ("", prefix_at_char_boundary(TRUNCATION_MARK, capacity));
+    }
+    (
+        prefix_at_char_boundary(text, capacity - TRUNCATION_MARK.len()),
+        TRUNCATION_MARK,
+    )
+}
+
+fn prefix_at_char_boundary(text: &str, max_len: usize) -> &str {
+    let mut len = text.len().min(max_len);
+    while !text.is_char_boundary(len) {
+        len -= 1;
+    }
+    &text[..len]
 }
 
 impl RawStr {
@@ -179,5 +241,47 @@ impl RawStr {
         // SAFETY: guaranteed by the caller.
         let bytes = unsafe { std::slice::from_raw_parts(self.ptr, self.len) };
         std::str::from_utf8(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str, capacity: usize) -> String {
+        let mut bytes = vec![0u8; capacity];
+        let mut buffer = TextBuffer {
+            ptr: bytes.as_mut_ptr(),
+            capacity,
+            len: 0,
+        };
+        // SAFETY: `bytes` holds `capacity` writable bytes for the call.
+        unsafe { buffer.write_str(text) };
+        assert!(buffer.len <= capacity);
+        String::from_utf8(bytes[..buffer.len].to_vec()).expect("whole characters only")
+    }
+
+    #[test]
+    fn texts_that_fit_are_written_whole() {
+        assert_eq!(write("hello", 5), "hello");
+        assert_eq!(write("", 0), "");
+    }
+
+    #[test]
+    fn cut_texts_end_in_the_mark_at_a_character_boundary() {
+        let long = "é".repeat(40);
+        let cut = write(&long, 32);
+        assert!(cut.ends_with(TRUNCATION_MARK), "{cut}");
+        assert!(cut.len() <= 32 && cut.len() >= 31, "{cut}");
+        assert!(long.starts_with(cut.trim_end_matches(TRUNCATION_MARK)));
+        // A buffer smaller than the mark holds as much of the mark as fits.
+        assert_eq!(write("abcdefgh", 5), "\u{2026}(t");
+        assert_eq!(write("abcdefgh", 2), "");
+    }
+
+    #[test]
+    fn function_pointers_keep_the_c_layout() {
+        assert_eq!(size_of::<Option<EpochFn>>(), size_of::<*const c_void>());
+        assert_eq!(size_of::<PluginDescriptor>(), DESCRIPTOR_SIZES[0]);
     }
 }

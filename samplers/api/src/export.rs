@@ -78,10 +78,10 @@ fn build<T: SamplerPlugin>() -> Descriptor {
         version: RawStr::new(T::VERSION),
         description: RawStr::new(T::DESCRIPTION),
         parameters_json: RawStr::new(&parameters_json),
-        create: create::<T>,
-        destroy: destroy::<T>,
-        neighbours_needed: neighbours_needed::<T>,
-        epoch: epoch::<T>,
+        create: Some(create::<T>),
+        destroy: Some(destroy::<T>),
+        neighbours_needed: Some(neighbours_needed::<T>),
+        epoch: Some(epoch::<T>),
         model_embeddings: None,
     };
     Descriptor {
@@ -115,12 +115,19 @@ fn guarded(error: *mut TextBuffer, body: impl FnOnce() -> Result<(), SamplerErro
     status
 }
 
+fn null_argument(which: &str) -> SamplerError {
+    SamplerError::Failed(format!("the host passed a null pointer ({which})"))
+}
+
 unsafe extern "C" fn create<T: SamplerPlugin>(
     config: RawStr,
     state: *mut *mut c_void,
     error: *mut TextBuffer,
 ) -> Status {
     guarded(error, || {
+        if state.is_null() {
+            return Err(null_argument("state"));
+        }
         // SAFETY: the host lends `config` as valid UTF-8 bytes for the call.
         let text = unsafe { config.as_str() }
             .map_err(|e| SamplerError::Config(format!("configuration is not UTF-8: {e}")))?;
@@ -148,6 +155,9 @@ unsafe extern "C" fn neighbours_needed<T: SamplerPlugin>(
     error: *mut TextBuffer,
 ) -> Status {
     guarded(error, || {
+        if state.is_null() || needed.is_null() {
+            return Err(null_argument("state or needed"));
+        }
         // SAFETY: `state` came from `create::<T>` and is alive until `destroy`.
         let sampler = unsafe { &*state.cast::<T>() };
         let count = sampler.neighbours_needed() as u64;
@@ -166,9 +176,12 @@ unsafe extern "C" fn epoch<T: SamplerPlugin>(
     error: *mut TextBuffer,
 ) -> Status {
     guarded(error, || {
+        if state.is_null() || inputs.is_null() || out.is_null() || note.is_null() {
+            return Err(null_argument("state, inputs, out or note"));
+        }
         // SAFETY: `state` came from `create::<T>` and is alive until `destroy`.
         let sampler = unsafe { &*state.cast::<T>() };
-        // SAFETY: the host's inputs point to data that stays valid until `destroy`.
+        // SAFETY: the host's inputs point to data that stays valid for the call.
         let data = unsafe { SamplerData::from_raw(&*inputs) }?;
         // SAFETY: `out` describes host buffers writable for the call.
         let out = unsafe { &mut *out };

@@ -8,6 +8,7 @@ use crate::SamplerError;
 
 /// One configuration key of a sampler, as listed by `harness list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Parameter {
     pub name: String,
     pub default: serde_json::Value,

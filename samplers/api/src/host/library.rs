@@ -1,29 +1,41 @@
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::Parameter;
 use crate::abi::{
-    ABI_MAJOR, ABI_MINOR, AbiHeader, DESCRIPTOR_SIZES, ENTRY_SYMBOL, EntryFn, MAGIC,
+    ABI_MAJOR, ABI_MINOR, AbiHeader, CreateFn, DESCRIPTOR_SIZES, DestroyFn, ENTRY_SYMBOL, EntryFn,
+    EpochFn, MAGIC, MAX_JSON_LEN, MAX_TEXT_LEN, ModelEmbeddingsFn, NeighboursNeededFn,
     PluginDescriptor, RawStr,
 };
 use thiserror::Error;
 
+use super::memory::MemoryMap;
+
 /// Why a plugin could not be loaded or used; every message names the library file.
+///
+/// Each message is complete on its own (the list of libraries that failed prints them one per
+/// line), so no variant also returns its cause from `source()`: an error chain printed with
+/// anyhow's `{:#}` never repeats a cause.
 #[derive(Debug, Error)]
 pub enum PluginError {
-    #[error("{}: no such plugin file: {source}", path.display())]
+    #[error("{}: no such plugin file: {cause}", path.display())]
     Missing {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{}: cannot load the library: {source}", path.display())]
+    #[error("{}: cannot load the library: {cause}", path.display())]
     Load {
         path: PathBuf,
-        source: libloading::Error,
+        cause: libloading::Error,
     },
     #[error("{}: not a sampler plugin (it exports no `{ENTRY_SYMBOL}` symbol)", path.display())]
     NotAPlugin { path: PathBuf },
+    #[error("{}: the `{ENTRY_SYMBOL}` symbol is not a function (it does not point into executable memory)", path.display())]
+    EntryNotCode { path: PathBuf },
     #[error("{}: the plugin's entry symbol returned no descriptor (it panicked or failed)", path.display())]
     NoDescriptor { path: PathBuf },
+    #[error("{}: the plugin's entry symbol returned {address:#x}, which is not readable memory", path.display())]
+    BadDescriptor { path: PathBuf, address: usize },
     #[error("{}: not a sampler plugin of this harness (magic {found:#018x}, expected {MAGIC:#018x})", path.display())]
     BadMagic { path: PathBuf, found: u64 },
     #[error(
@@ -52,12 +64,45 @@ pub enum PluginError {
         field: &'static str,
         reason: String,
     },
-    #[error("sampler '{name}' ({}): {message}", path.display())]
+    /// A call into a loaded plugin failed; `call` says which (e.g. `create with configuration
+    /// {}`), `message` is the plugin's own text or the host's description of the status.
+    #[error("sampler '{name}' ({}): {call}: {message}", path.display())]
     Call {
         name: String,
         path: PathBuf,
+        call: String,
         message: String,
     },
+    /// `create` reported success but returned no state: a broken plugin, not a refusal.
+    #[error("sampler '{name}' ({}): {call}: {NO_STATE}", path.display())]
+    NoState {
+        name: String,
+        path: PathBuf,
+        call: String,
+    },
+}
+
+const NO_STATE: &str = "returned STATUS_OK but a NULL state (a stateless plugin returns the address of any static object)";
+
+impl PluginError {
+    /// The message without the plugin's name and path, for a caller that already shows them
+    /// (e.g. under a heading naming the plugin).
+    pub fn without_plugin(&self) -> String {
+        match self {
+            PluginError::Call { call, message, .. } => format!("{call}: {message}"),
+            PluginError::NoState { call, .. } => format!("{call}: {NO_STATE}"),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The descriptor's functions after validation: the required ones are present.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Functions {
+    pub(super) create: CreateFn,
+    pub(super) destroy: Option<DestroyFn>,
+    pub(super) neighbours_needed: NeighboursNeededFn,
+    pub(super) epoch: EpochFn,
 }
 
 /// A sampler library that passed the ABI checks. The library is never unloaded: it is leaked
@@ -71,75 +116,101 @@ pub struct LoadedPlugin {
     pub abi_major: u32,
     pub abi_minor: u32,
     pub parameters: Vec<Parameter>,
-    pub(super) descriptor: &'static PluginDescriptor,
+    pub(super) functions: Functions,
 }
 
 impl LoadedPlugin {
-    /// Loads `path` and checks its descriptor against this harness's ABI.
+    /// Loads `path` and checks its descriptor against this harness's ABI: the header, then
+    /// every field (texts, their lengths and encoding, the sampler name, the parameter list,
+    /// the function pointers). A library that breaks a rule is refused with the field named.
     ///
     /// Loading runs the library's initialisers: only paths the user named or configured plugin
     /// folders are loaded.
     pub fn load(path: &Path) -> Result<Self, PluginError> {
-        let path = path.canonicalize().map_err(|source| PluginError::Missing {
+        let path = path.canonicalize().map_err(|cause| PluginError::Missing {
             path: path.to_path_buf(),
-            source,
+            cause,
         })?;
         // SAFETY: loading a library runs its initialisers; the harness only loads files the user
         // named or that sit in plugin folders (see the README's safety note).
         let library =
-            unsafe { libloading::Library::new(&path) }.map_err(|source| PluginError::Load {
+            unsafe { libloading::Library::new(&path) }.map_err(|cause| PluginError::Load {
                 path: path.clone(),
-                source,
+                cause,
             })?;
         let library: &'static libloading::Library = Box::leak(Box::new(library));
         // SAFETY: the ABI defines the entry symbol's type as `EntryFn`.
         let entry = unsafe { library.get::<EntryFn>(ENTRY_SYMBOL.as_bytes()) }
             .map_err(|_| PluginError::NotAPlugin { path: path.clone() })?;
-        // SAFETY: calling the entry symbol is the ABI's first step; the plugin's shim never unwinds.
-        let descriptor = unsafe { entry() };
-        if descriptor.is_null() {
+        let entry: EntryFn = *entry;
+        if MemoryMap::current().is_some_and(|m| !m.executable(entry as usize)) {
+            return Err(PluginError::EntryNotCode { path });
+        }
+        // SAFETY: calling the entry symbol is the ABI's first step; it points to code, and the
+        // plugin's shim never unwinds.
+        let address = unsafe { entry() };
+        if address.is_null() {
             return Err(PluginError::NoDescriptor { path });
         }
-        // SAFETY: the header's layout is fixed across all ABI versions, so it can be read first.
-        let header = unsafe { *descriptor.cast::<AbiHeader>() };
-        check_header(&path, &header)?;
-        // SAFETY: the header checks proved the plugin speaks an ABI whose descriptor layout
-        // this harness knows, and the library is never unloaded.
-        let descriptor: &'static PluginDescriptor = unsafe { &*descriptor };
-        let text = |field: &'static str, raw: RawStr| -> Result<String, PluginError> {
-            // SAFETY: descriptor strings live as long as the (never unloaded) library.
-            unsafe { raw.as_str() }
-                .map(str::to_owned)
-                .map_err(|e| PluginError::BadField {
-                    path: path.clone(),
-                    field,
-                    reason: e.to_string(),
-                })
-        };
-        let name = text("name", descriptor.name)?;
-        if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == ',' || c == '.') {
-            return Err(PluginError::BadField {
+        // Taken after the entry call, which may have allocated the descriptor's strings.
+        let memory = MemoryMap::current();
+        let readable =
+            |address: usize, len: usize| memory.as_ref().is_none_or(|m| m.readable(address, len));
+        if !readable(address as usize, size_of::<AbiHeader>()) {
+            return Err(PluginError::BadDescriptor {
                 path,
-                field: "name",
-                reason: format!("{name:?} must be non-empty, without spaces, commas or dots"),
+                address: address as usize,
             });
         }
-        let parameters =
-            serde_json::from_str(&text("parameters_json", descriptor.parameters_json)?).map_err(
-                |e| PluginError::BadField {
-                    path: path.clone(),
-                    field: "parameters_json",
-                    reason: e.to_string(),
-                },
-            )?;
+        // SAFETY: the header's layout is fixed across all ABI versions and its bytes are
+        // readable; an unaligned read copes with a misplaced descriptor.
+        let header = unsafe { address.cast::<AbiHeader>().read_unaligned() };
+        check_header(&path, &header)?;
+        if !readable(address as usize, size_of::<PluginDescriptor>()) {
+            return Err(PluginError::BadDescriptor {
+                path,
+                address: address as usize,
+            });
+        }
+        // SAFETY: the header checks proved the plugin speaks an ABI whose descriptor layout this
+        // harness knows (every bit pattern is a valid `PluginDescriptor`: integers, raw pointers
+        // and nullable function pointers), and its bytes are readable. The copy is what gets
+        // validated and used, so the plugin cannot change it afterwards.
+        let descriptor = unsafe { address.read_unaligned() };
+        let checker = Checker {
+            path: &path,
+            memory: memory.as_ref(),
+        };
+        let name = checker.text("name", descriptor.name, MAX_TEXT_LEN)?;
+        checker.name(&name)?;
+        let version = checker.text("version", descriptor.version, MAX_TEXT_LEN)?;
+        if let Some(c) = version.chars().find(|c| c.is_control()) {
+            return Err(checker.bad(
+                "version",
+                format!("{version:?} contains the control character {c:?}"),
+            ));
+        }
+        let description = checker.text("description", descriptor.description, MAX_TEXT_LEN)?;
+        let parameters_json =
+            checker.text("parameters_json", descriptor.parameters_json, MAX_JSON_LEN)?;
+        let parameters = checker.parameters(&parameters_json)?;
+        let functions = Functions {
+            create: checker.required("create", descriptor.create)?,
+            destroy: checker.optional("destroy", descriptor.destroy)?,
+            neighbours_needed: checker
+                .required("neighbours_needed", descriptor.neighbours_needed)?,
+            epoch: checker.required("epoch", descriptor.epoch)?,
+        };
+        // Reserved and never called by this host, but a set pointer must still be code.
+        checker.optional("model_embeddings", descriptor.model_embeddings)?;
         Ok(LoadedPlugin {
-            version: text("version", descriptor.version)?,
-            description: text("description", descriptor.description)?,
             name,
+            version,
+            description,
             abi_major: header.abi_major,
             abi_minor: header.abi_minor,
             parameters,
-            descriptor,
+            functions,
             path,
         })
     }
@@ -183,3 +254,145 @@ fn check_header(path: &Path, header: &AbiHeader) -> Result<(), PluginError> {
     }
     Ok(())
 }
+
+/// Validates the fields of one descriptor, naming the library and the field on failure.
+struct Checker<'a> {
+    path: &'a Path,
+    /// `None` where the platform cannot tell mapped memory from unmapped.
+    memory: Option<&'a MemoryMap>,
+}
+
+impl Checker<'_> {
+    fn bad(&self, field: &'static str, reason: impl Into<String>) -> PluginError {
+        PluginError::BadField {
+            path: self.path.to_path_buf(),
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// Copies a descriptor text after checking its pointer, length and encoding.
+    fn text(&self, field: &'static str, raw: RawStr, limit: usize) -> Result<String, PluginError> {
+        if raw.len == 0 {
+            return Ok(String::new());
+        }
+        if raw.ptr.is_null() {
+            return Err(self.bad(field, format!("NULL pointer with length {}", raw.len)));
+        }
+        if raw.len > limit {
+            return Err(self.bad(
+                field,
+                format!("length {} exceeds the limit of {limit} bytes", raw.len),
+            ));
+        }
+        let address = raw.ptr as usize;
+        if self.memory.is_some_and(|m| !m.readable(address, raw.len)) {
+            return Err(self.bad(
+                field,
+                format!("{address:#x} (length {}) is not readable memory", raw.len),
+            ));
+        }
+        // SAFETY: the pointer is non-null, the length is bounded, the bytes are mapped readable
+        // (where the platform tells), and descriptor strings live as long as the library, which
+        // is never unloaded; the bytes are copied at once.
+        let bytes = unsafe { std::slice::from_raw_parts(raw.ptr, raw.len) };
+        String::from_utf8(bytes.to_vec())
+            .map_err(|e| self.bad(field, format!("not UTF-8: {}", e.utf8_error())))
+    }
+
+    /// A sampler name must be usable on the command line: in `--samplers A,B`, `LABEL=NAME`,
+    /// `--set NAME.KEY=VALUE`, and distinct from a path.
+    fn name(&self, name: &str) -> Result<(), PluginError> {
+        if name.is_empty() {
+            return Err(self.bad("name", "empty (a sampler needs a name)"));
+        }
+        let forbidden = |c: char| {
+            c.is_whitespace() || c.is_control() || matches!(c, ',' | '.' | '=' | '/' | '\\')
+        };
+        if let Some(c) = name.chars().find(|&c| forbidden(c)) {
+            return Err(self.bad(
+                "name",
+                format!(
+                    "{name:?} contains {c:?}; a sampler name has no whitespace, control characters, commas, dots, '=' or path separators"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The parameter list: a JSON array of `{"name", "default", "help"}` objects with distinct,
+    /// non-empty names; empty text means no parameters.
+    fn parameters(&self, json: &str) -> Result<Vec<Parameter>, PluginError> {
+        if json.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let parameters: Vec<Parameter> = serde_json::from_str(json).map_err(|e| {
+            self.bad(
+                "parameters_json",
+                format!("not a JSON array of {{\"name\", \"default\", \"help\"}} objects: {e}"),
+            )
+        })?;
+        let mut seen = BTreeSet::new();
+        for parameter in &parameters {
+            if parameter.name.is_empty() {
+                return Err(self.bad("parameters_json", "a parameter has an empty name"));
+            }
+            if !seen.insert(parameter.name.as_str()) {
+                return Err(self.bad(
+                    "parameters_json",
+                    format!("parameter {:?} is listed twice", parameter.name),
+                ));
+            }
+        }
+        Ok(parameters)
+    }
+
+    fn required<F: CodeAddress>(
+        &self,
+        field: &'static str,
+        function: Option<F>,
+    ) -> Result<F, PluginError> {
+        self.optional(field, function)?
+            .ok_or_else(|| self.bad(field, "NULL, but the function is required"))
+    }
+
+    fn optional<F: CodeAddress>(
+        &self,
+        field: &'static str,
+        function: Option<F>,
+    ) -> Result<Option<F>, PluginError> {
+        if let Some(function) = function {
+            let address = function.address();
+            if self.memory.is_some_and(|m| !m.executable(address)) {
+                return Err(self.bad(
+                    field,
+                    format!("{address:#x} does not point into executable memory"),
+                ));
+            }
+        }
+        Ok(function)
+    }
+}
+
+/// The address of a function pointer of the ABI, to look up in the memory map.
+trait CodeAddress: Copy {
+    fn address(self) -> usize;
+}
+
+macro_rules! code_address {
+    ($($function:ty),*) => {
+        $(impl CodeAddress for $function {
+            fn address(self) -> usize {
+                self as usize
+            }
+        })*
+    };
+}
+
+code_address!(
+    CreateFn,
+    DestroyFn,
+    NeighboursNeededFn,
+    EpochFn,
+    ModelEmbeddingsFn
+);

@@ -5,6 +5,7 @@
 
 mod foreign;
 mod library;
+mod memory;
 
 pub use foreign::ForeignSampler;
 pub use library::{LoadedPlugin, PluginError};

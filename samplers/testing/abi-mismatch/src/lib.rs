@@ -74,10 +74,10 @@ fn broken(fault: &str) -> PluginDescriptor {
         version: RawStr::new("0.0.1"),
         description: RawStr::new("test fixture with a broken header"),
         parameters_json: RawStr::new("[]"),
-        create: refuse_create,
-        destroy: refuse_destroy,
-        neighbours_needed: refuse_needed,
-        epoch: refuse_epoch,
+        create: Some(refuse_create),
+        destroy: Some(refuse_destroy),
+        neighbours_needed: Some(refuse_needed),
+        epoch: Some(refuse_epoch),
         model_embeddings: None,
     }
 }

@@ -2,7 +2,11 @@
 //! `*_sampler` convention, so plugin discovery never picks it up: tests load it by path.
 //!
 //! Configuration `{"fault": "..."}` chooses the misbehaviour; without one it shuffles nothing
-//! and returns items in order, which is a valid (if useless) sampler.
+//! and returns items in order, which is a valid (if useless) sampler. `{"after": N}` lets the
+//! first N `epoch` calls of an instance behave before an epoch fault shows, like a plugin that
+//! starts failing mid-run.
+
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use sampler_api::{
     BatchSink, EpochNote, EpochResult, SamplerData, SamplerError, SamplerPlugin, export_sampler,
@@ -18,6 +22,7 @@ pub enum Fault {
     None,
     PanicOnCreate,
     PanicOnEpoch,
+    ErrorOnEpoch,
     OutOfRange,
     Duplicate,
     DropItem,
@@ -30,11 +35,15 @@ pub enum Fault {
 pub struct Config {
     /// which misbehaviour to show
     fault: Fault,
+    /// `epoch` calls of an instance that behave before the fault shows
+    after: u32,
 }
 
 /// Puts items in index order and then breaks the result as configured.
 pub struct FaultySampler {
     fault: Fault,
+    after: u32,
+    epoch_calls: AtomicU32,
 }
 
 impl SamplerPlugin for FaultySampler {
@@ -50,6 +59,8 @@ impl SamplerPlugin for FaultySampler {
         }
         Ok(FaultySampler {
             fault: config.fault,
+            after: config.after,
+            epoch_calls: AtomicU32::new(0),
         })
     }
 
@@ -60,8 +71,17 @@ impl SamplerPlugin for FaultySampler {
     fn epoch(&self, data: &SamplerData<'_>, _epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
         let n = data.n_items() as u32;
         let mut items: Vec<u32> = (0..n).collect();
-        match self.fault {
+        let call = self.epoch_calls.fetch_add(1, Ordering::Relaxed) + 1;
+        let fault = if call > self.after {
+            self.fault
+        } else {
+            Fault::None
+        };
+        match fault {
             Fault::PanicOnEpoch => panic!("deliberate panic in epoch"),
+            Fault::ErrorOnEpoch => {
+                return Err(SamplerError::Failed("deliberate failure in epoch".into()));
+            }
             Fault::OutOfRange => items[0] = n + 7,
             Fault::Duplicate => items[1] = items[0],
             Fault::DropItem => {
