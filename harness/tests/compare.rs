@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use harness::report::schema::Timing;
+use harness::report::schema::{Direction, PairedStat, Timing};
 
 use crate::support::{harness, run};
 
@@ -176,4 +176,56 @@ fn chebi20_without_a_folder_points_at_the_shared_copy_when_there_is_one() {
         shared_exists,
         "{stderr}"
     );
+}
+
+/// Runs `harness compare --samplers random,hard` with `seeds` seeds of one epoch into `out` and
+/// returns stdout.
+fn compare_random_hard(out: &Path, seeds: &str) -> String {
+    let (code, stdout, stderr) = run(&[
+        "compare",
+        "--samplers",
+        "random,hard",
+        "--seeds",
+        seeds,
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    stdout
+}
+
+/// The value of `column` in the row of `sampler` of a CSV file.
+fn cell(path: &Path, sampler: &str, column: &str) -> String {
+    let (header, rows) = without_timings(path);
+    let index = header.iter().position(|h| h == column).unwrap();
+    let label = header.iter().position(|h| h == "sampler").unwrap();
+    rows.iter()
+        .find(|row| row[label] == sampler)
+        .unwrap_or_else(|| panic!("{sampler} in {}", path.display()))[index]
+        .clone()
+}
+
+#[test]
+fn two_seeds_claim_no_significance_anywhere() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("run");
+    let stdout = compare_random_hard(&out, "2");
+    let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    for text in [&stdout, &markdown] {
+        assert!(!text.contains('*'), "{text}");
+        assert!(!text.contains("significant"), "{text}");
+        assert!(
+            text.contains("fewer than 3 paired seeds: no significance claimed"),
+            "{text}"
+        );
+    }
+    let summary = out.join("summary.csv");
+    for direction in Direction::ALL {
+        let significant = PairedStat::Significant.column(*direction);
+        assert_eq!(cell(&summary, "hard", &significant), "false");
+        assert_eq!(cell(&summary, "random", &significant), "");
+    }
 }

@@ -17,16 +17,48 @@ use crate::table::TextTable;
 
 /// Family-wise significance level of the paired tests.
 pub const ALPHA: f64 = 0.05;
+/// Fewest seeds paired with the baseline for a significance claim: with fewer, the hierarchical
+/// bootstrap has (almost) no seed level to resample, so one lucky seed could pass for a real gain.
+pub const MIN_PAIRED_SEEDS: usize = 3;
 /// Seed of the randomisation test and bootstrap (fixed: reports are reproducible).
 const TEST_SEED: u64 = 20_240_601;
+
+/// What a paired comparison may claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Holm-corrected p below [`ALPHA`], a bootstrap interval that excludes zero, and at least
+    /// [`MIN_PAIRED_SEEDS`] paired seeds.
+    Significant,
+    /// Tested, and not significant.
+    NotSignificant,
+    /// Fewer than [`MIN_PAIRED_SEEDS`] paired seeds: no significance claimed either way.
+    TooFewSeeds,
+}
+
+impl Verdict {
+    /// The verdict of a test with its Holm-corrected p-value.
+    pub fn of(test: &PairedTest, p_holm: f64) -> Verdict {
+        let excludes_zero = test.ci95.0 > 0.0 || test.ci95.1 < 0.0;
+        if test.seeds < MIN_PAIRED_SEEDS {
+            Verdict::TooFewSeeds
+        } else if p_holm < ALPHA && excludes_zero {
+            Verdict::Significant
+        } else {
+            Verdict::NotSignificant
+        }
+    }
+
+    pub fn is_significant(self) -> bool {
+        self == Verdict::Significant
+    }
+}
 
 /// A paired comparison with its multiplicity-corrected p-value and verdict.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Comparison {
     pub test: PairedTest,
     pub p_holm: f64,
-    /// Holm-corrected p below [`ALPHA`] and a bootstrap interval that excludes zero.
-    pub significant: bool,
+    pub verdict: Verdict,
 }
 
 /// One sampler's results over its seeds.
@@ -155,11 +187,10 @@ fn paired_tests(set: &RunSet) -> Result<Vec<Vec<Option<Comparison>>>> {
                 .map(|test| {
                     test.map(|test| {
                         let p_holm = adjusted.next().expect("one adjusted p per test");
-                        let excludes_zero = test.ci95.0 > 0.0 || test.ci95.1 < 0.0;
                         Comparison {
                             test,
                             p_holm,
-                            significant: p_holm < ALPHA && excludes_zero,
+                            verdict: Verdict::of(&test, p_holm),
                         }
                     })
                 })
@@ -237,7 +268,7 @@ pub fn summary_columns() -> Columns<SamplerSummary, SummaryContext> {
                 comparison(s).map(|c| c.p_holm)
             })
             .text(PairedStat::Significant.column(direction), move |s, _| {
-                comparison(s).map_or(String::new(), |c| c.significant.to_string())
+                comparison(s).map_or(String::new(), |c| c.verdict.is_significant().to_string())
             })
             .text(PairedStat::SeedsWon.column(direction), move |s, _| {
                 comparison(s).map_or(String::new(), |c| {
@@ -266,15 +297,20 @@ fn table_cells(s: &SamplerSummary) -> Vec<String> {
     ) {
         (true, _, _) => ("-".to_string(), "-".to_string()),
         (false, gain, comparison) => {
-            let mark = if comparison.is_some_and(|c| c.significant) {
-                " *"
+            let verdict = comparison.map(|c| c.verdict);
+            let mark = match verdict {
+                Some(Verdict::Significant) => " *",
+                _ => "",
+            };
+            let gain = gain.map_or("n/a".into(), |g| format!("{g:+.1}%{mark}"));
+            let too_few = if verdict == Some(Verdict::TooFewSeeds) {
+                " †"
             } else {
                 ""
             };
-            let gain = gain.map_or("n/a".into(), |g| format!("{g:+.1}%{mark}"));
             (
                 gain,
-                comparison.map_or("n/a".into(), |c| format!("{:.4}", c.p_holm)),
+                comparison.map_or("n/a".into(), |c| format!("{:.4}{too_few}", c.p_holm)),
             )
         }
     };
@@ -303,16 +339,38 @@ const TABLE_HEADER: [&str; 8] = [
     "p (Holm)",
 ];
 
-fn footnote(summaries: &[SamplerSummary]) -> String {
-    let comparisons = summaries.len().saturating_sub(1);
-    format!(
-        "* significant: p < {ALPHA} in a paired randomisation test over seeds x queries{}, and the 95% hierarchical bootstrap CI of the MRR difference excludes 0.",
-        if comparisons > 1 {
-            format!(", Holm-corrected over {comparisons} comparisons")
-        } else {
-            String::new()
-        }
-    )
+/// The note under the table, saying when a gain is marked significant and which comparisons
+/// had too few paired seeds for any claim.
+fn footnote(summaries: &[SamplerSummary]) -> Vec<String> {
+    let verdicts = || {
+        summaries.iter().filter_map(|s| {
+            s.comparison(MetricColumn::HEADLINE.direction)
+                .map(|c| (s, c.verdict))
+        })
+    };
+    let mut lines = Vec::new();
+    if verdicts().any(|(_, v)| v != Verdict::TooFewSeeds) {
+        let comparisons = summaries.len().saturating_sub(1);
+        lines.push(format!(
+            "* significant: p < {ALPHA} in a paired randomisation test over seeds x queries{}, and the 95% hierarchical bootstrap CI of the MRR difference excludes 0.",
+            if comparisons > 1 {
+                format!(", Holm-corrected over {comparisons} comparisons")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let too_few: Vec<&str> = verdicts()
+        .filter(|(_, v)| *v == Verdict::TooFewSeeds)
+        .map(|(s, _)| s.label.as_str())
+        .collect();
+    if !too_few.is_empty() {
+        lines.push(format!(
+            "† {}: fewer than {MIN_PAIRED_SEEDS} paired seeds: no significance claimed (its p-value counts queries, not seeds; run --seeds {MIN_PAIRED_SEEDS} or more).",
+            too_few.join(", ")
+        ));
+    }
+    lines
 }
 
 /// The results table in the reference's shape: text->item retrieval, mean ± 95% CI half-width
@@ -322,11 +380,15 @@ pub fn results_table(summaries: &[SamplerSummary]) -> String {
     for s in summaries {
         table.row(table_cells(s));
     }
-    format!(
-        "Text->item retrieval on the held-out split, final epoch (mean ± 95% CI half-width over seeds):\n{}{}\n",
+    let mut text = format!(
+        "Text->item retrieval on the held-out split, final epoch (mean ± 95% CI half-width over seeds):\n{}",
         table.render(),
-        footnote(summaries)
-    )
+    );
+    for line in footnote(summaries) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
 }
 
 /// The same table as Markdown.
@@ -337,8 +399,121 @@ pub fn markdown_table(summaries: &[SamplerSummary]) -> String {
     for s in summaries {
         text.push_str(&line(table_cells(s)));
     }
-    text.push('\n');
-    text.push_str(&footnote(summaries));
-    text.push('\n');
+    for line in footnote(summaries) {
+        text.push('\n');
+        text.push_str(&line);
+        text.push('\n');
+    }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn test_with(seeds: usize, ci95: (f64, f64)) -> PairedTest {
+        PairedTest {
+            mean_difference: (ci95.0 + ci95.1) / 2.0,
+            ci95,
+            p_value: 0.0001,
+            seeds_won: seeds,
+            seeds,
+        }
+    }
+
+    #[test]
+    fn significance_needs_three_paired_seeds() {
+        assert_eq!(MIN_PAIRED_SEEDS, 3);
+        let clear = (0.05, 0.09);
+        assert_eq!(
+            Verdict::of(&test_with(1, clear), 0.0001),
+            Verdict::TooFewSeeds
+        );
+        assert_eq!(
+            Verdict::of(&test_with(2, clear), 0.0001),
+            Verdict::TooFewSeeds
+        );
+        assert_eq!(
+            Verdict::of(&test_with(3, clear), 0.0001),
+            Verdict::Significant
+        );
+        assert_eq!(
+            Verdict::of(&test_with(3, (-0.01, 0.09)), 0.0001),
+            Verdict::NotSignificant
+        );
+        assert_eq!(
+            Verdict::of(&test_with(5, clear), 0.2),
+            Verdict::NotSignificant
+        );
+    }
+
+    /// A baseline and one sampler whose clear gain was paired over `seeds` seeds.
+    pub(super) fn two_samplers(seeds: usize) -> Vec<SamplerSummary> {
+        let seed_list: Vec<u64> = (1..=seeds as u64).collect();
+        let summary = |value: f64| {
+            let values: Vec<f64> = seed_list
+                .iter()
+                .map(|s| value + 0.001 * *s as f64)
+                .collect();
+            Summary::of(&values)
+        };
+        let sampler = |label: &str, value: f64, comparison: Option<Comparison>| SamplerSummary {
+            label: label.to_string(),
+            identity: SamplerField::SUMMARY
+                .iter()
+                .map(|&field| (field, "{}".to_string()))
+                .collect(),
+            is_baseline: comparison.is_none(),
+            seeds: seed_list.clone(),
+            metrics: MetricColumn::all()
+                .map(|_| (summary(value), comparison.map(|_| 20.0)))
+                .collect(),
+            comparisons: Direction::ALL.iter().map(|_| comparison).collect(),
+        };
+        let test = test_with(seeds, (0.05, 0.09));
+        let comparison = Comparison {
+            test,
+            p_holm: 0.0001,
+            verdict: Verdict::of(&test, 0.0001),
+        };
+        vec![
+            sampler("random", 0.5, None),
+            sampler("hard", 0.6, Some(comparison)),
+        ]
+    }
+
+    /// The `significant` cell of `summary.csv` for the second sampler.
+    fn significant_cell(summaries: &[SamplerSummary]) -> String {
+        let context: SummaryContext = ContextField::COMPARABLE
+            .iter()
+            .map(|&field| (field, "x".to_string()))
+            .collect();
+        let columns = summary_columns();
+        let index = columns
+            .header()
+            .iter()
+            .position(|name| *name == PairedStat::Significant.column(Direction::TextToItem))
+            .unwrap();
+        columns.row(&summaries[1], &context)[index].clone()
+    }
+
+    #[test]
+    fn fewer_than_three_paired_seeds_claim_no_significance_anywhere() {
+        for seeds in [1, 2] {
+            let summaries = two_samplers(seeds);
+            for text in [results_table(&summaries), markdown_table(&summaries)] {
+                assert!(!text.contains('*'), "{text}");
+                assert!(!text.contains("significant"), "{text}");
+                assert!(
+                    text.contains("hard: fewer than 3 paired seeds: no significance claimed"),
+                    "{text}"
+                );
+            }
+            assert_eq!(significant_cell(&summaries), "false");
+        }
+        let summaries = two_samplers(3);
+        let text = results_table(&summaries);
+        assert!(text.contains("+20.0% *") && !text.contains("†"), "{text}");
+        assert_eq!(significant_cell(&summaries), "true");
+    }
 }
