@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use harness::report::schema::{Direction, PairedStat, Timing};
+use harness::report::schema::{Direction, MetricColumn, PairedStat, SeedStat, Timing};
 
 use crate::support::{harness, run};
 
@@ -228,4 +228,63 @@ fn two_seeds_claim_no_significance_anywhere() {
         assert_eq!(cell(&summary, "hard", &significant), "false");
         assert_eq!(cell(&summary, "random", &significant), "");
     }
+}
+
+#[test]
+fn gains_use_only_the_seeds_both_samplers_finished() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("run");
+    compare_random_hard(&out, "3");
+    // As if the comparison had been interrupted during hard's third seed.
+    let runs = out.join("runs.csv");
+    let mut reader = csv::Reader::from_path(&runs).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let (sampler, seed) = (
+        header.iter().position(|h| h == "sampler").unwrap(),
+        header.iter().position(|h| h == "seed").unwrap(),
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let mut writer = csv::Writer::from_path(&runs).unwrap();
+    writer.write_record(&header).unwrap();
+    for row in rows
+        .iter()
+        .filter(|r| !(&r[sampler] == "hard" && &r[seed] == "3"))
+    {
+        writer.write_record(row).unwrap();
+    }
+    writer.flush().unwrap();
+    assert_eq!(rows.len(), 6);
+    let (code, stdout, stderr) = run(&["report", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(
+            "Gain and p compare only the seeds both the sampler and the baseline finished: hard on seeds 1, 2."
+        ),
+        "{stdout}"
+    );
+    let mrr = MetricColumn::HEADLINE.to_string();
+    let (header, rows) = without_timings(&runs);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mean = |sampler: &str, seeds: &[&str]| {
+        let values: Vec<f64> = rows
+            .iter()
+            .filter(|r| r[column("sampler")] == sampler && seeds.contains(&&*r[column("seed")]))
+            .map(|r| r[column(&mrr)].parse().unwrap())
+            .collect();
+        values.iter().sum::<f64>() / values.len() as f64
+    };
+    let paired = (mean("hard", &["1", "2"]) / mean("random", &["1", "2"]) - 1.0) * 100.0;
+    let mixed = (mean("hard", &["1", "2"]) / mean("random", &["1", "2", "3"]) - 1.0) * 100.0;
+    assert!(
+        (paired - mixed).abs() > 1e-6,
+        "the seed sets must matter here"
+    );
+    let gain: f64 = cell(
+        &out.join("summary.csv"),
+        "hard",
+        &SeedStat::GainPct.column(MetricColumn::HEADLINE),
+    )
+    .parse()
+    .unwrap();
+    assert!((gain - paired).abs() < 1e-9, "{gain} vs paired {paired}");
 }

@@ -69,8 +69,11 @@ pub struct SamplerSummary {
     pub identity: Vec<(SamplerField, String)>,
     pub is_baseline: bool,
     pub seeds: Vec<u64>,
+    /// The seeds that both this sampler and the baseline finished: gains and paired tests use
+    /// only these.
+    pub paired_seeds: Vec<u64>,
     /// Per metric column, in [`MetricColumn::all`] order: the final-epoch value summarised over
-    /// seeds and its gain in % of the baseline's mean.
+    /// the sampler's seeds, and its gain in % of the baseline's mean over the paired seeds.
     pub metrics: Vec<(Summary, Option<f64>)>,
     /// Per direction, in [`Direction::ALL`] order: the paired comparison against the baseline
     /// (none for the baseline itself).
@@ -103,50 +106,71 @@ pub fn gain_pct(value: f64, baseline: f64) -> Option<f64> {
     (baseline != 0.0).then(|| (value - baseline) / baseline * 100.0)
 }
 
-/// Summaries of every sampler of `set`, with paired tests against the baseline on the seeds
-/// both share, Holm-corrected over the non-baseline samplers per direction.
+/// Summaries of every sampler of `set`, with gains and paired tests against the baseline on the
+/// seeds both share, the tests Holm-corrected over the non-baseline samplers per direction.
 pub fn summarise(set: &RunSet) -> Result<Vec<SamplerSummary>> {
-    let mut summaries = Vec::new();
-    for (index, label) in set.samplers.iter().enumerate() {
+    let mut finished = Vec::new();
+    for label in &set.samplers {
         let runs = set.of(label);
         let seeds = runs
             .iter()
             .map(|r| r.number(SEED).map(|s| s as u64))
             .collect::<Result<Vec<u64>>>()?;
-        let mut metrics = Vec::new();
-        for column in MetricColumn::all() {
-            let values = runs
-                .iter()
-                .map(|r| r.number(&column.to_string()))
-                .collect::<Result<Vec<f64>>>()?;
-            metrics.push(Summary::of(&values));
-        }
+        let values = MetricColumn::all()
+            .map(|column| {
+                runs.iter()
+                    .map(|r| r.number(&column.to_string()))
+                    .collect::<Result<Vec<f64>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
         let identity = SamplerField::SUMMARY
             .iter()
             .map(|&field| Ok((field, runs[0].text(field.name())?.to_string())))
             .collect::<Result<Vec<_>>>()?;
-        summaries.push((label.clone(), identity, index == 0, seeds, metrics));
+        finished.push((label.clone(), identity, seeds, values));
     }
-    let baseline_means: Vec<f64> = summaries[0].4.iter().map(|s| s.mean).collect();
     let tests = paired_tests(set)?;
-    Ok(summaries
-        .into_iter()
+    let (_, _, baseline_seeds, baseline_values) = &finished[0];
+    Ok(finished
+        .iter()
         .enumerate()
-        .map(
-            |(index, (label, identity, is_baseline, seeds, metrics))| SamplerSummary {
-                label,
-                identity,
-                is_baseline,
-                seeds,
-                metrics: metrics
-                    .into_iter()
-                    .zip(&baseline_means)
-                    .map(|(s, &base)| (s, gain_pct(s.mean, base)))
+        .map(|(index, (label, identity, seeds, values))| {
+            let paired_seeds: Vec<u64> = seeds
+                .iter()
+                .copied()
+                .filter(|seed| baseline_seeds.contains(seed))
+                .collect();
+            SamplerSummary {
+                label: label.clone(),
+                identity: identity.clone(),
+                is_baseline: index == 0,
+                seeds: seeds.clone(),
+                metrics: values
+                    .iter()
+                    .zip(baseline_values)
+                    .map(|(ours, theirs)| {
+                        let gain = mean_on(&paired_seeds, seeds, ours)
+                            .zip(mean_on(&paired_seeds, baseline_seeds, theirs))
+                            .and_then(|(ours, theirs)| gain_pct(ours, theirs));
+                        (Summary::of(ours), gain)
+                    })
                     .collect(),
+                paired_seeds,
                 comparisons: tests.iter().map(|per_sampler| per_sampler[index]).collect(),
-            },
-        )
+            }
+        })
         .collect())
+}
+
+/// The mean of the `values` (one per seed of `seeds`) whose seed is in `on`; `None` when none is.
+fn mean_on(on: &[u64], seeds: &[u64], values: &[f64]) -> Option<f64> {
+    let chosen: Vec<f64> = seeds
+        .iter()
+        .zip(values)
+        .filter(|(seed, _)| on.contains(seed))
+        .map(|(_, value)| *value)
+        .collect();
+    (!chosen.is_empty()).then(|| chosen.iter().sum::<f64>() / chosen.len() as f64)
 }
 
 /// Per direction, per sampler (in `set.samplers` order): the corrected paired test.
@@ -364,6 +388,20 @@ fn footnote(summaries: &[SamplerSummary]) -> Vec<String> {
         .filter(|(_, v)| *v == Verdict::TooFewSeeds)
         .map(|(s, _)| s.label.as_str())
         .collect();
+    let baseline_seeds = summaries.first().map_or(&[][..], |s| s.seeds.as_slice());
+    let partial: Vec<String> = summaries
+        .iter()
+        .filter(|s| {
+            !s.is_baseline && (s.paired_seeds != s.seeds || s.paired_seeds != baseline_seeds)
+        })
+        .map(|s| format!("{} on seeds {}", s.label, seed_list(&s.paired_seeds)))
+        .collect();
+    if !partial.is_empty() {
+        lines.push(format!(
+            "Gain and p compare only the seeds both the sampler and the baseline finished: {}.",
+            partial.join("; ")
+        ));
+    }
     if !too_few.is_empty() {
         lines.push(format!(
             "† {}: fewer than {MIN_PAIRED_SEEDS} paired seeds: no significance claimed (its p-value counts queries, not seeds; run --seeds {MIN_PAIRED_SEEDS} or more).",
@@ -371,6 +409,18 @@ fn footnote(summaries: &[SamplerSummary]) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Seeds as `1, 2, 3`, or `none`.
+pub fn seed_list(seeds: &[u64]) -> String {
+    if seeds.is_empty() {
+        return "none".to_string();
+    }
+    seeds
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The results table in the reference's shape: text->item retrieval, mean ± 95% CI half-width
@@ -449,9 +499,9 @@ mod tests {
 
     /// A baseline and one sampler whose clear gain was paired over `seeds` seeds.
     pub(super) fn two_samplers(seeds: usize) -> Vec<SamplerSummary> {
-        let seed_list: Vec<u64> = (1..=seeds as u64).collect();
+        let seed_numbers: Vec<u64> = (1..=seeds as u64).collect();
         let summary = |value: f64| {
-            let values: Vec<f64> = seed_list
+            let values: Vec<f64> = seed_numbers
                 .iter()
                 .map(|s| value + 0.001 * *s as f64)
                 .collect();
@@ -464,7 +514,8 @@ mod tests {
                 .map(|&field| (field, "{}".to_string()))
                 .collect(),
             is_baseline: comparison.is_none(),
-            seeds: seed_list.clone(),
+            seeds: seed_numbers.clone(),
+            paired_seeds: seed_numbers.clone(),
             metrics: MetricColumn::all()
                 .map(|_| (summary(value), comparison.map(|_| 20.0)))
                 .collect(),
@@ -515,5 +566,16 @@ mod tests {
         let text = results_table(&summaries);
         assert!(text.contains("+20.0% *") && !text.contains("†"), "{text}");
         assert_eq!(significant_cell(&summaries), "true");
+    }
+
+    #[test]
+    fn gains_compare_means_over_the_paired_seeds_only() {
+        // Baseline seeds 1, 2, 3; the sampler finished 1 and 2 and seed 4.
+        let ours = mean_on(&[1, 2], &[1, 2, 4], &[0.6, 0.8, 5.0]).unwrap();
+        let theirs = mean_on(&[1, 2], &[1, 2, 3], &[0.5, 0.5, 9.0]).unwrap();
+        assert!((ours - 0.7).abs() < 1e-12 && (theirs - 0.5).abs() < 1e-12);
+        assert!((gain_pct(ours, theirs).unwrap() - 40.0).abs() < 1e-9);
+        assert_eq!(mean_on(&[], &[1], &[0.3]), None);
+        assert_eq!(seed_list(&[1, 2]), "1, 2");
     }
 }
