@@ -228,6 +228,28 @@ fn two_seeds_claim_no_significance_anywhere() {
         assert_eq!(cell(&summary, "hard", &significant), "false");
         assert_eq!(cell(&summary, "random", &significant), "");
     }
+    let difference = std::fs::read_to_string(out.join("paired_difference.svg")).unwrap();
+    assert!(difference.contains("hard †") && !difference.contains('*'));
+}
+
+#[test]
+fn one_seed_plots_claim_no_ci_and_start_at_zero() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("run");
+    compare_random_hard(&out, "1");
+    for plot in ["final_mrr.svg", "mrr_by_epoch.svg"] {
+        let svg = std::fs::read_to_string(out.join(plot)).unwrap();
+        assert!(!svg.contains("95% CI"), "{plot}: {svg}");
+        assert!(svg.contains("no CI"), "{plot}");
+        assert!(
+            svg.contains(r#"text-anchor="end">0</text>"#),
+            "{plot}: a tick at 0"
+        );
+    }
+    let difference = std::fs::read_to_string(out.join("paired_difference.svg")).unwrap();
+    assert!(difference.contains("stroke-dasharray"), "a zero line");
+    let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(markdown.contains("paired_difference.svg"));
 }
 
 #[test]

@@ -15,12 +15,13 @@ use std::path::Path;
 use anyhow::Result;
 
 use csv_file::{CsvTable, write_atomically};
-use plot::{Estimate, Point, Series, interval_chart, line_chart};
+use plot::{Estimate, Point, Series, YAxis, interval_chart, line_chart};
 use runs::{RunSet, read_records};
 use schema::{ContextField, EPOCH, MetricColumn, SamplerField};
 use stats::Summary;
 use summary::{
-    SamplerSummary, markdown_table, results_table, summarise, summary_columns, summary_context,
+    SamplerSummary, Verdict, markdown_table, results_table, summarise, summary_columns,
+    summary_context,
 };
 
 /// The context fields `summary.md` lists under "Protocol".
@@ -45,7 +46,8 @@ const ENVIRONMENT_FIELDS: [ContextField; 6] = [
     ContextField::Threads,
 ];
 
-/// Writes `summary.csv`, `summary.md`, `mrr_by_epoch.svg` and `final_mrr.svg` in `folder` from
+/// Writes `summary.csv`, `summary.md`, `mrr_by_epoch.svg`, `final_mrr.svg` and
+/// `paired_difference.svg` in `folder` from
 /// its `runs.csv`, `epochs.csv` and per-query files; returns the terminal table.
 pub fn generate(folder: &Path) -> Result<String> {
     let set = RunSet::load(folder)?;
@@ -68,16 +70,70 @@ pub fn generate(folder: &Path) -> Result<String> {
                 label: s.label.clone(),
                 value: summary.mean,
                 interval: summary.ci95,
+                legend: format!("{} {:.3}", s.label, summary.mean),
             }
         })
         .collect();
+    let with_ci = estimates.iter().filter(|e| e.interval.is_some()).count();
     let final_chart = interval_chart(
-        "Final text->item MRR (mean and 95% CI over seeds)",
+        &format!(
+            "Final text->item MRR ({})",
+            what_is_drawn(with_ci, estimates.len())
+        ),
         "MRR",
         &estimates,
+        YAxis::FromZero,
     );
     write_atomically(&folder.join("final_mrr.svg"), final_chart.as_bytes())?;
+    write_atomically(
+        &folder.join(PAIRED_DIFFERENCE_PLOT),
+        paired_difference(&summaries).as_bytes(),
+    )?;
     Ok(results_table(&summaries))
+}
+
+/// File name of the paired-difference plot.
+pub const PAIRED_DIFFERENCE_PLOT: &str = "paired_difference.svg";
+
+/// How a title names what is drawn when `with_ci` of `total` estimates (or lines) have a CI.
+fn what_is_drawn(with_ci: usize, total: usize) -> &'static str {
+    if with_ci == total && total > 0 {
+        "mean and 95% CI over seeds"
+    } else if with_ci == 0 {
+        "mean over seeds; no CI: fewer than 2 seeds"
+    } else {
+        "mean; 95% CI over seeds where there are 2 or more"
+    }
+}
+
+/// Per non-baseline sampler: the paired text->item MRR difference against the baseline with its
+/// hierarchical bootstrap 95% CI, around a line at zero, marked `*` when significant.
+fn paired_difference(summaries: &[SamplerSummary]) -> String {
+    let direction = MetricColumn::HEADLINE.direction;
+    let estimates: Vec<Estimate> = summaries
+        .iter()
+        .filter_map(|s| s.comparison(direction).map(|c| (s, c)))
+        .map(|(s, c)| {
+            let (label, note) = match c.verdict {
+                Verdict::Significant => (format!("{} *", s.label), String::new()),
+                Verdict::NotSignificant => (s.label.clone(), String::new()),
+                Verdict::TooFewSeeds => (format!("{} †", s.label), " (untested)".to_string()),
+            };
+            Estimate {
+                legend: format!("{label} {:+.3}{note}", c.test.mean_difference),
+                label,
+                value: c.test.mean_difference,
+                interval: Some(c.test.ci95),
+            }
+        })
+        .collect();
+    let baseline = summaries.first().map_or("", |s| s.label.as_str());
+    let title = if estimates.is_empty() {
+        format!("No sampler to compare with {baseline}")
+    } else {
+        format!("Text->item MRR minus {baseline}'s (paired; 95% hierarchical bootstrap CI)")
+    };
+    interval_chart(&title, "MRR difference", &estimates, YAxis::AroundZero)
 }
 
 /// Mean text->item MRR per epoch and sampler, with a 95% CI band over seeds.
@@ -112,8 +168,15 @@ fn mrr_by_epoch(folder: &Path, set: &RunSet) -> Result<String> {
             points,
         });
     }
+    let with_band = series
+        .iter()
+        .filter(|s| s.points.iter().all(|p| p.band.is_some()))
+        .count();
     Ok(line_chart(
-        "Text->item MRR by epoch (mean and 95% CI over seeds)",
+        &format!(
+            "Text->item MRR by epoch ({})",
+            what_is_drawn(with_band, series.len())
+        ),
         "epoch",
         "MRR",
         &series,
@@ -152,6 +215,32 @@ fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
             seeds.join(", ")
         ));
     }
-    text.push_str("\nPlots: `mrr_by_epoch.svg`, `final_mrr.svg`. Data: `runs.csv`, `epochs.csv`, `summary.csv`, per-run folders.\n");
+    text.push_str("\nPlots: `mrr_by_epoch.svg`, `final_mrr.svg`, `paired_difference.svg`. Data: `runs.csv`, `epochs.csv`, `summary.csv`, per-run folders.\n");
     Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_claim_a_ci_only_when_one_is_drawn() {
+        assert_eq!(what_is_drawn(2, 2), "mean and 95% CI over seeds");
+        assert!(!what_is_drawn(0, 2).contains("CI over seeds"));
+        assert!(what_is_drawn(1, 2).contains("where there are 2 or more"));
+    }
+
+    #[test]
+    fn the_paired_difference_plot_marks_significance_and_untested_gains() {
+        let significant = paired_difference(&summary::tests::two_samplers(3));
+        assert!(significant.contains("hard *") && !significant.contains('†'));
+        assert!(significant.contains("minus random's"));
+        assert_eq!(significant.matches("<circle").count(), 1);
+        assert_eq!(significant.matches("stroke-dasharray").count(), 1);
+        let untested = paired_difference(&summary::tests::two_samplers(2));
+        assert!(untested.contains("hard †") && !untested.contains("hard *"));
+        assert!(untested.contains("(untested)"));
+        let alone = paired_difference(&summary::tests::two_samplers(2)[..1]);
+        assert!(alone.contains("No sampler to compare with random"));
+    }
 }

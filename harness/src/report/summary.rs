@@ -458,7 +458,7 @@ pub fn markdown_table(summaries: &[SamplerSummary]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn test_with(seeds: usize, ci95: (f64, f64)) -> PairedTest {
@@ -498,7 +498,7 @@ mod tests {
     }
 
     /// A baseline and one sampler whose clear gain was paired over `seeds` seeds.
-    pub(super) fn two_samplers(seeds: usize) -> Vec<SamplerSummary> {
+    pub(crate) fn two_samplers(seeds: usize) -> Vec<SamplerSummary> {
         let seed_numbers: Vec<u64> = (1..=seeds as u64).collect();
         let summary = |value: f64| {
             let values: Vec<f64> = seed_numbers
