@@ -230,6 +230,14 @@ fn two_seeds_claim_no_significance_anywhere() {
     }
     let difference = std::fs::read_to_string(out.join("paired_difference.svg")).unwrap();
     assert!(difference.contains("hard †") && !difference.contains('*'));
+    for section in [
+        "## Item->text retrieval",
+        "## Paired differences against random",
+        "| hard | item->text | 1, 2 |",
+        "- hard: plugin hard 1.0.0; settings: the plugin's defaults; seeds 1, 2; realised hard share 0.",
+    ] {
+        assert!(markdown.contains(section), "{section}: {markdown}");
+    }
 }
 
 #[test]

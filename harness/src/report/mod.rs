@@ -16,12 +16,12 @@ use anyhow::Result;
 
 use csv_file::{CsvTable, write_atomically};
 use plot::{Estimate, Point, Series, YAxis, interval_chart, line_chart};
-use runs::{RunSet, read_records};
-use schema::{ContextField, EPOCH, MetricColumn, SamplerField};
+use runs::{Record, RunSet, read_records};
+use schema::{ContextField, Direction, EPOCH, MetricColumn, REALISED_HARD_SHARE, SamplerField};
 use stats::Summary;
 use summary::{
-    SamplerSummary, Verdict, markdown_table, results_table, summarise, summary_columns,
-    summary_context,
+    SamplerSummary, Verdict, markdown_differences, markdown_table, results_table, seed_list,
+    summarise, summary_columns, summary_context,
 };
 
 /// The context fields `summary.md` lists under "Protocol".
@@ -183,7 +183,8 @@ fn mrr_by_epoch(folder: &Path, set: &RunSet) -> Result<String> {
     ))
 }
 
-/// `summary.md`: the table, the protocol and the environment, for a CI job summary.
+/// `summary.md`: the tables of both directions, the paired differences, the protocol, the
+/// environment and each sampler's settings and realised hard share, for a CI job summary.
 fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
     let first = set.of(set.baseline())[0];
     let field = |field: ContextField| first.text(field.name()).map(str::to_string);
@@ -191,7 +192,14 @@ fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
         "# Sampler comparison\n\nText->item retrieval on the held-out split ({}), final epoch; mean ± 95% CI half-width over seeds.\n\n",
         field(ContextField::Dataset)?
     );
-    text.push_str(&markdown_table(summaries));
+    text.push_str(&markdown_table(summaries, Direction::TextToItem));
+    text.push_str("\n## Item->text retrieval\n\nThe other direction, same runs.\n\n");
+    text.push_str(&markdown_table(summaries, Direction::ItemToText));
+    text.push_str(&format!(
+        "\n## Paired differences against {}\n\nSampler minus baseline, over the (seed, query) pairs of the seeds both finished.\n\n",
+        set.baseline()
+    ));
+    text.push_str(&markdown_differences(summaries));
     text.push_str("\n## Protocol\n\n");
     for column in PROTOCOL_FIELDS {
         text.push_str(&format!("- {}: {}\n", column.name(), field(column)?));
@@ -202,21 +210,58 @@ fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
     }
     text.push_str("\n## Samplers\n\n");
     for s in summaries {
-        let identity: Vec<String> = s
-            .identity
-            .iter()
-            .map(|(field, value)| format!("{} {value}", field.name()))
-            .collect();
-        let seeds: Vec<String> = s.seeds.iter().map(u64::to_string).collect();
-        text.push_str(&format!(
-            "- {}: {}; seeds {}\n",
-            s.label,
-            identity.join(", "),
-            seeds.join(", ")
-        ));
+        text.push_str(&sampler_line(s, &set.of(&s.label))?);
     }
     text.push_str("\nPlots: `mrr_by_epoch.svg`, `final_mrr.svg`, `paired_difference.svg`. Data: `runs.csv`, `epochs.csv`, `summary.csv`, per-run folders.\n");
     Ok(text)
+}
+
+/// One sampler in `summary.md`: plugin and version, the settings it ran with, its seeds and the
+/// mean realised hard share of its runs.
+fn sampler_line(s: &SamplerSummary, runs: &[&Record]) -> Result<String> {
+    let config = s
+        .identity
+        .iter()
+        .find(|(field, _)| *field == SamplerField::Config)
+        .map_or("", |(_, value)| value.as_str());
+    let settings = match serde_json::from_str::<serde_json::Value>(config) {
+        Ok(serde_json::Value::Object(map)) if map.is_empty() => "the plugin's defaults".to_string(),
+        Ok(serde_json::Value::Object(map)) => format!(
+            "{} (other parameters at the plugin's defaults)",
+            map.iter()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!("`{config}`"),
+    };
+    let shares = runs
+        .iter()
+        .map(|r| r.text(REALISED_HARD_SHARE))
+        .collect::<Result<Vec<&str>>>()?;
+    let shares = shares
+        .iter()
+        .filter(|share| !share.is_empty())
+        .map(|share| share.parse::<f64>())
+        .collect::<std::result::Result<Vec<f64>, _>>()?;
+    let share = if shares.is_empty() {
+        "n/a".to_string()
+    } else {
+        format!("{:.3}", shares.iter().sum::<f64>() / shares.len() as f64)
+    };
+    let plugin = |field: SamplerField| {
+        s.identity
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("?", |(_, value)| value.as_str())
+    };
+    Ok(format!(
+        "- {}: plugin {} {}; settings: {settings}; seeds {}; realised hard share {share}\n",
+        s.label,
+        plugin(SamplerField::Plugin),
+        plugin(SamplerField::Version),
+        seed_list(&s.seeds),
+    ))
 }
 
 #[cfg(test)]
@@ -242,5 +287,40 @@ mod tests {
         assert!(untested.contains("(untested)"));
         let alone = paired_difference(&summary::tests::two_samplers(2)[..1]);
         assert!(alone.contains("No sampler to compare with random"));
+    }
+
+    fn run_with_share(share: &str) -> Record {
+        Record {
+            file: "runs.csv".into(),
+            line: 2,
+            fields: [(REALISED_HARD_SHARE.to_string(), share.to_string())].into(),
+        }
+    }
+
+    #[test]
+    fn sampler_lines_show_the_settings_used_and_the_realised_hard_share() {
+        let mut summaries = summary::tests::two_samplers(2);
+        let runs = [run_with_share("0.5"), run_with_share("0.7")];
+        let line = sampler_line(&summaries[1], &runs.iter().collect::<Vec<_>>()).unwrap();
+        assert!(
+            line.starts_with("- hard: plugin hard 1.0.0; settings: the plugin's defaults;"),
+            "{line}"
+        );
+        assert!(
+            line.contains("realised hard share 0.600") && !line.contains("{}"),
+            "{line}"
+        );
+        for (field, value) in &mut summaries[1].identity {
+            if *field == SamplerField::Config {
+                *value = r#"{"hard_ratio":0.7}"#.to_string();
+            }
+        }
+        let runs = [run_with_share("")];
+        let line = sampler_line(&summaries[1], &runs.iter().collect::<Vec<_>>()).unwrap();
+        assert!(
+            line.contains("settings: hard_ratio=0.7 (other parameters at the plugin's defaults)"),
+            "{line}"
+        );
+        assert!(line.contains("realised hard share n/a"), "{line}");
     }
 }

@@ -302,8 +302,9 @@ pub fn summary_columns() -> Columns<SamplerSummary, SummaryContext> {
     })
 }
 
-/// Table cells for one sampler: name, seeds, MRR ± CI, R@1/5/10, gain with its significance.
-fn table_cells(s: &SamplerSummary) -> Vec<String> {
+/// Table cells for one sampler: name, seeds, MRR ± CI, R@1/5/10, gain with its significance, in
+/// one direction.
+fn table_cells(s: &SamplerSummary, direction: Direction) -> Vec<String> {
     let cell = |(summary, _): &(Summary, Option<f64>)| match summary.half_width() {
         Some(half) => format!("{:.3} ± {:.3}", summary.mean, half),
         None => format!("{:.3}", summary.mean),
@@ -313,12 +314,11 @@ fn table_cells(s: &SamplerSummary) -> Vec<String> {
     } else {
         s.label.clone()
     };
-    let headline = MetricColumn::HEADLINE;
-    let (gain, p) = match (
-        s.is_baseline,
-        s.metric(headline).1,
-        s.comparison(headline.direction),
-    ) {
+    let mrr = MetricColumn {
+        direction,
+        metric: Metric::Mrr,
+    };
+    let (gain, p) = match (s.is_baseline, s.metric(mrr).1, s.comparison(direction)) {
         (true, _, _) => ("-".to_string(), "-".to_string()),
         (false, gain, comparison) => {
             let verdict = comparison.map(|c| c.verdict);
@@ -339,12 +339,7 @@ fn table_cells(s: &SamplerSummary) -> Vec<String> {
         }
     };
     let mut cells = vec![name, s.seeds.len().to_string()];
-    cells.extend(TABLE_METRICS.map(|metric| {
-        cell(&s.metric(MetricColumn {
-            direction: headline.direction,
-            metric,
-        }))
-    }));
+    cells.extend(TABLE_METRICS.map(|metric| cell(&s.metric(MetricColumn { direction, metric }))));
     cells.extend([gain, p]);
     cells
 }
@@ -365,12 +360,11 @@ const TABLE_HEADER: [&str; 8] = [
 
 /// The note under the table, saying when a gain is marked significant and which comparisons
 /// had too few paired seeds for any claim.
-fn footnote(summaries: &[SamplerSummary]) -> Vec<String> {
+fn footnote(summaries: &[SamplerSummary], direction: Direction) -> Vec<String> {
     let verdicts = || {
-        summaries.iter().filter_map(|s| {
-            s.comparison(MetricColumn::HEADLINE.direction)
-                .map(|c| (s, c.verdict))
-        })
+        summaries
+            .iter()
+            .filter_map(|s| s.comparison(direction).map(|c| (s, c.verdict)))
     };
     let mut lines = Vec::new();
     if verdicts().any(|(_, v)| v != Verdict::TooFewSeeds) {
@@ -411,6 +405,42 @@ fn footnote(summaries: &[SamplerSummary]) -> Vec<String> {
     lines
 }
 
+/// The paired comparisons with the baseline as a Markdown table: per sampler and direction, the
+/// MRR difference with its bootstrap CI, the p-values, seeds won and the verdict.
+pub fn markdown_differences(summaries: &[SamplerSummary]) -> String {
+    let mut text = String::from(
+        "| Sampler | Direction | Paired seeds | MRR difference | 95% bootstrap CI | p | p (Holm) | Seeds won | Verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for s in summaries {
+        for &direction in Direction::ALL {
+            let Some(c) = s.comparison(direction) else {
+                continue;
+            };
+            let verdict = match c.verdict {
+                Verdict::Significant => "significant *".to_string(),
+                Verdict::NotSignificant => "not significant".to_string(),
+                Verdict::TooFewSeeds => {
+                    format!("untested † (fewer than {MIN_PAIRED_SEEDS} paired seeds)")
+                }
+            };
+            text.push_str(&format!(
+                "| {} | {} | {} | {:+.4} | [{:+.4}, {:+.4}] | {:.4} | {:.4} | {}/{} | {verdict} |\n",
+                s.label,
+                direction.name().replace("_to_", "->"),
+                seed_list(&s.paired_seeds),
+                c.test.mean_difference,
+                c.test.ci95.0,
+                c.test.ci95.1,
+                c.test.p_value,
+                c.p_holm,
+                c.test.seeds_won,
+                c.test.seeds,
+            ));
+        }
+    }
+    text
+}
+
 /// Seeds as `1, 2, 3`, or `none`.
 pub fn seed_list(seeds: &[u64]) -> String {
     if seeds.is_empty() {
@@ -428,28 +458,28 @@ pub fn seed_list(seeds: &[u64]) -> String {
 pub fn results_table(summaries: &[SamplerSummary]) -> String {
     let mut table = TextTable::new(TABLE_HEADER);
     for s in summaries {
-        table.row(table_cells(s));
+        table.row(table_cells(s, MetricColumn::HEADLINE.direction));
     }
     let mut text = format!(
         "Text->item retrieval on the held-out split, final epoch (mean ± 95% CI half-width over seeds):\n{}",
         table.render(),
     );
-    for line in footnote(summaries) {
+    for line in footnote(summaries, MetricColumn::HEADLINE.direction) {
         text.push_str(&line);
         text.push('\n');
     }
     text
 }
 
-/// The same table as Markdown.
-pub fn markdown_table(summaries: &[SamplerSummary]) -> String {
+/// The same table as Markdown, in either direction.
+pub fn markdown_table(summaries: &[SamplerSummary], direction: Direction) -> String {
     let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
     let mut text = line(TABLE_HEADER.map(String::from).to_vec());
     text.push_str(&line(TABLE_HEADER.map(|_| "---".to_string()).to_vec()));
     for s in summaries {
-        text.push_str(&line(table_cells(s)));
+        text.push_str(&line(table_cells(s, direction)));
     }
-    for line in footnote(summaries) {
+    for line in footnote(summaries, direction) {
         text.push('\n');
         text.push_str(&line);
         text.push('\n');
@@ -511,7 +541,14 @@ pub(crate) mod tests {
             label: label.to_string(),
             identity: SamplerField::SUMMARY
                 .iter()
-                .map(|&field| (field, "{}".to_string()))
+                .map(|&field| {
+                    let value = match field {
+                        SamplerField::Config => "{}",
+                        SamplerField::Version => "1.0.0",
+                        _ => label,
+                    };
+                    (field, value.to_string())
+                })
                 .collect(),
             is_baseline: comparison.is_none(),
             seeds: seed_numbers.clone(),
@@ -552,7 +589,8 @@ pub(crate) mod tests {
     fn fewer_than_three_paired_seeds_claim_no_significance_anywhere() {
         for seeds in [1, 2] {
             let summaries = two_samplers(seeds);
-            for text in [results_table(&summaries), markdown_table(&summaries)] {
+            let markdown = markdown_table(&summaries, Direction::ItemToText);
+            for text in [results_table(&summaries), markdown] {
                 assert!(!text.contains('*'), "{text}");
                 assert!(!text.contains("significant"), "{text}");
                 assert!(
