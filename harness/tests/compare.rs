@@ -318,3 +318,30 @@ fn gains_use_only_the_seeds_both_samplers_finished() {
     .unwrap();
     assert!((gain - paired).abs() < 1e-9, "{gain} vs paired {paired}");
 }
+
+#[test]
+fn the_epoch_log_line_ends_with_the_epoch_seconds() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("run");
+    let (code, _, stderr) = run(&[
+        "compare",
+        "--samplers",
+        "random",
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("[random seed 1] epoch 1/1 "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let seconds = line
+        .rsplit_once(" | ")
+        .and_then(|(_, last)| last.strip_suffix(" s"))
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(seconds.parse::<f64>().is_ok_and(|s| s >= 0.0), "{line}");
+}
