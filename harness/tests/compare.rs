@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use harness::report::schema::Timing;
+use harness::report::schema::{Direction, MetricColumn, PairedStat, SeedStat, Timing};
 
 use crate::support::{harness, run};
 
@@ -176,4 +176,172 @@ fn chebi20_without_a_folder_points_at_the_shared_copy_when_there_is_one() {
         shared_exists,
         "{stderr}"
     );
+}
+
+/// Runs `harness compare --samplers random,hard` with `seeds` seeds of one epoch into `out` and
+/// returns stdout.
+fn compare_random_hard(out: &Path, seeds: &str) -> String {
+    let (code, stdout, stderr) = run(&[
+        "compare",
+        "--samplers",
+        "random,hard",
+        "--seeds",
+        seeds,
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    stdout
+}
+
+/// The value of `column` in the row of `sampler` of a CSV file.
+fn cell(path: &Path, sampler: &str, column: &str) -> String {
+    let (header, rows) = without_timings(path);
+    let index = header.iter().position(|h| h == column).unwrap();
+    let label = header.iter().position(|h| h == "sampler").unwrap();
+    rows.iter()
+        .find(|row| row[label] == sampler)
+        .unwrap_or_else(|| panic!("{sampler} in {}", path.display()))[index]
+        .clone()
+}
+
+#[test]
+fn two_seeds_claim_no_significance_anywhere() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("run");
+    let stdout = compare_random_hard(&out, "2");
+    let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    for text in [&stdout, &markdown] {
+        assert!(!text.contains('*'), "{text}");
+        assert!(!text.contains("significant"), "{text}");
+        assert!(
+            text.contains("fewer than 3 paired seeds: no significance claimed"),
+            "{text}"
+        );
+    }
+    let summary = out.join("summary.csv");
+    for direction in Direction::ALL {
+        let significant = PairedStat::Significant.column(*direction);
+        assert_eq!(cell(&summary, "hard", &significant), "false");
+        assert_eq!(cell(&summary, "random", &significant), "");
+    }
+    let difference = std::fs::read_to_string(out.join("paired_difference.svg")).unwrap();
+    assert!(difference.contains("hard †") && !difference.contains('*'));
+    for section in [
+        "## Item->text retrieval",
+        "## Paired differences against random",
+        "| hard | item->text | 1, 2 |",
+        "- hard: plugin hard 1.0.0; settings: the plugin's defaults; seeds 1, 2; realised hard share 0.",
+    ] {
+        assert!(markdown.contains(section), "{section}: {markdown}");
+    }
+}
+
+#[test]
+fn one_seed_plots_claim_no_ci_and_start_at_zero() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("run");
+    compare_random_hard(&out, "1");
+    for plot in ["final_mrr.svg", "mrr_by_epoch.svg"] {
+        let svg = std::fs::read_to_string(out.join(plot)).unwrap();
+        assert!(!svg.contains("95% CI"), "{plot}: {svg}");
+        assert!(svg.contains("no CI"), "{plot}");
+        assert!(
+            svg.contains(r#"text-anchor="end">0</text>"#),
+            "{plot}: a tick at 0"
+        );
+    }
+    let difference = std::fs::read_to_string(out.join("paired_difference.svg")).unwrap();
+    assert!(difference.contains("stroke-dasharray"), "a zero line");
+    let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(markdown.contains("paired_difference.svg"));
+}
+
+#[test]
+fn gains_use_only_the_seeds_both_samplers_finished() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("run");
+    compare_random_hard(&out, "3");
+    // As if the comparison had been interrupted during hard's third seed.
+    let runs = out.join("runs.csv");
+    let mut reader = csv::Reader::from_path(&runs).unwrap();
+    let header = reader.headers().unwrap().clone();
+    let (sampler, seed) = (
+        header.iter().position(|h| h == "sampler").unwrap(),
+        header.iter().position(|h| h == "seed").unwrap(),
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let mut writer = csv::Writer::from_path(&runs).unwrap();
+    writer.write_record(&header).unwrap();
+    for row in rows
+        .iter()
+        .filter(|r| !(&r[sampler] == "hard" && &r[seed] == "3"))
+    {
+        writer.write_record(row).unwrap();
+    }
+    writer.flush().unwrap();
+    assert_eq!(rows.len(), 6);
+    let (code, stdout, stderr) = run(&["report", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(
+            "Gain and p compare only the seeds both the sampler and the baseline finished: hard on seeds 1, 2."
+        ),
+        "{stdout}"
+    );
+    let mrr = MetricColumn::HEADLINE.to_string();
+    let (header, rows) = without_timings(&runs);
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let mean = |sampler: &str, seeds: &[&str]| {
+        let values: Vec<f64> = rows
+            .iter()
+            .filter(|r| r[column("sampler")] == sampler && seeds.contains(&&*r[column("seed")]))
+            .map(|r| r[column(&mrr)].parse().unwrap())
+            .collect();
+        values.iter().sum::<f64>() / values.len() as f64
+    };
+    let paired = (mean("hard", &["1", "2"]) / mean("random", &["1", "2"]) - 1.0) * 100.0;
+    let mixed = (mean("hard", &["1", "2"]) / mean("random", &["1", "2", "3"]) - 1.0) * 100.0;
+    assert!(
+        (paired - mixed).abs() > 1e-6,
+        "the seed sets must matter here"
+    );
+    let gain: f64 = cell(
+        &out.join("summary.csv"),
+        "hard",
+        &SeedStat::GainPct.column(MetricColumn::HEADLINE),
+    )
+    .parse()
+    .unwrap();
+    assert!((gain - paired).abs() < 1e-9, "{gain} vs paired {paired}");
+}
+
+#[test]
+fn the_epoch_log_line_ends_with_the_epoch_seconds() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("run");
+    let (code, _, stderr) = run(&[
+        "compare",
+        "--samplers",
+        "random",
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("[random seed 1] epoch 1/1 "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let seconds = line
+        .rsplit_once(" | ")
+        .and_then(|(_, last)| last.strip_suffix(" s"))
+        .unwrap_or_else(|| panic!("{line}"));
+    assert!(seconds.parse::<f64>().is_ok_and(|s| s >= 0.0), "{line}");
 }

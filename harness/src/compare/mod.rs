@@ -176,14 +176,15 @@ fn run_one(
             progress,
             plan,
             &format!(
-                "{tag} epoch {epoch}/{} loss {} text->item MRR {:.4} R@1 {:.3} R@5 {:.3} R@10 {:.3} | item->text MRR {:.4}",
+                "{tag} epoch {epoch}/{} loss {} text->item MRR {:.4} R@1 {:.3} R@5 {:.3} R@10 {:.3} | item->text MRR {:.4} | {:.2} s",
                 plan.protocol.epochs,
                 stats.mean_loss.map_or("n/a".into(), |l| format!("{l:.4}")),
                 t2i.mrr,
                 t2i.recall_at_1,
                 t2i.recall_at_5,
                 t2i.recall_at_10,
-                evaluation.item_to_text.mrr
+                evaluation.item_to_text.mrr,
+                epoch_started.elapsed().as_secs_f64()
             ),
         );
         progress.inc(1);

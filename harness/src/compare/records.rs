@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::report::csv_file::Columns;
 use crate::report::schema::{
-    ContextField, Direction, EPOCH, MetricColumn, SEED, SamplerField, Timing,
+    ContextField, Direction, EPOCH, MetricColumn, REALISED_HARD_SHARE, SEED, SamplerField, Timing,
 };
 
 /// Facts shared by every row of a comparison (environment and protocol).
@@ -129,10 +129,6 @@ impl RunContext {
         }
     }
 }
-
-/// Mean realised hard share: of a run's epochs in `runs.csv`, of an epoch's batches in
-/// `epochs.csv`.
-const REALISED_HARD_SHARE: &str = "realised_hard_share";
 
 /// Every metric column of the evaluation that `evaluation` picks, each name prefixed.
 fn metric_columns<T: 'static, C: 'static>(

@@ -15,12 +15,13 @@ use std::path::Path;
 use anyhow::Result;
 
 use csv_file::{CsvTable, write_atomically};
-use plot::{Estimate, Point, Series, interval_chart, line_chart};
-use runs::{RunSet, read_records};
-use schema::{ContextField, EPOCH, MetricColumn, SamplerField};
+use plot::{Estimate, Point, Series, YAxis, interval_chart, line_chart};
+use runs::{Record, RunSet, read_records};
+use schema::{ContextField, Direction, EPOCH, MetricColumn, REALISED_HARD_SHARE, SamplerField};
 use stats::Summary;
 use summary::{
-    SamplerSummary, markdown_table, results_table, summarise, summary_columns, summary_context,
+    SamplerSummary, Verdict, markdown_differences, markdown_table, results_table, seed_list,
+    summarise, summary_columns, summary_context,
 };
 
 /// The context fields `summary.md` lists under "Protocol".
@@ -45,7 +46,8 @@ const ENVIRONMENT_FIELDS: [ContextField; 6] = [
     ContextField::Threads,
 ];
 
-/// Writes `summary.csv`, `summary.md`, `mrr_by_epoch.svg` and `final_mrr.svg` in `folder` from
+/// Writes `summary.csv`, `summary.md`, `mrr_by_epoch.svg`, `final_mrr.svg` and
+/// `paired_difference.svg` in `folder` from
 /// its `runs.csv`, `epochs.csv` and per-query files; returns the terminal table.
 pub fn generate(folder: &Path) -> Result<String> {
     let set = RunSet::load(folder)?;
@@ -68,16 +70,70 @@ pub fn generate(folder: &Path) -> Result<String> {
                 label: s.label.clone(),
                 value: summary.mean,
                 interval: summary.ci95,
+                legend: format!("{} {:.3}", s.label, summary.mean),
             }
         })
         .collect();
+    let with_ci = estimates.iter().filter(|e| e.interval.is_some()).count();
     let final_chart = interval_chart(
-        "Final text->item MRR (mean and 95% CI over seeds)",
+        &format!(
+            "Final text->item MRR ({})",
+            what_is_drawn(with_ci, estimates.len())
+        ),
         "MRR",
         &estimates,
+        YAxis::FromZero,
     );
     write_atomically(&folder.join("final_mrr.svg"), final_chart.as_bytes())?;
+    write_atomically(
+        &folder.join(PAIRED_DIFFERENCE_PLOT),
+        paired_difference(&summaries).as_bytes(),
+    )?;
     Ok(results_table(&summaries))
+}
+
+/// File name of the paired-difference plot.
+pub const PAIRED_DIFFERENCE_PLOT: &str = "paired_difference.svg";
+
+/// How a title names what is drawn when `with_ci` of `total` estimates (or lines) have a CI.
+fn what_is_drawn(with_ci: usize, total: usize) -> &'static str {
+    if with_ci == total && total > 0 {
+        "mean and 95% CI over seeds"
+    } else if with_ci == 0 {
+        "mean over seeds; no CI: fewer than 2 seeds"
+    } else {
+        "mean; 95% CI over seeds where there are 2 or more"
+    }
+}
+
+/// Per non-baseline sampler: the paired text->item MRR difference against the baseline with its
+/// hierarchical bootstrap 95% CI, around a line at zero, marked `*` when significant.
+fn paired_difference(summaries: &[SamplerSummary]) -> String {
+    let direction = MetricColumn::HEADLINE.direction;
+    let estimates: Vec<Estimate> = summaries
+        .iter()
+        .filter_map(|s| s.comparison(direction).map(|c| (s, c)))
+        .map(|(s, c)| {
+            let (label, note) = match c.verdict {
+                Verdict::Significant => (format!("{} *", s.label), String::new()),
+                Verdict::NotSignificant => (s.label.clone(), String::new()),
+                Verdict::TooFewSeeds => (format!("{} †", s.label), " (untested)".to_string()),
+            };
+            Estimate {
+                legend: format!("{label} {:+.3}{note}", c.test.mean_difference),
+                label,
+                value: c.test.mean_difference,
+                interval: Some(c.test.ci95),
+            }
+        })
+        .collect();
+    let baseline = summaries.first().map_or("", |s| s.label.as_str());
+    let title = if estimates.is_empty() {
+        format!("No sampler to compare with {baseline}")
+    } else {
+        format!("Text->item MRR minus {baseline}'s (paired; 95% hierarchical bootstrap CI)")
+    };
+    interval_chart(&title, "MRR difference", &estimates, YAxis::AroundZero)
 }
 
 /// Mean text->item MRR per epoch and sampler, with a 95% CI band over seeds.
@@ -112,15 +168,23 @@ fn mrr_by_epoch(folder: &Path, set: &RunSet) -> Result<String> {
             points,
         });
     }
+    let with_band = series
+        .iter()
+        .filter(|s| s.points.iter().all(|p| p.band.is_some()))
+        .count();
     Ok(line_chart(
-        "Text->item MRR by epoch (mean and 95% CI over seeds)",
+        &format!(
+            "Text->item MRR by epoch ({})",
+            what_is_drawn(with_band, series.len())
+        ),
         "epoch",
         "MRR",
         &series,
     ))
 }
 
-/// `summary.md`: the table, the protocol and the environment, for a CI job summary.
+/// `summary.md`: the tables of both directions, the paired differences, the protocol, the
+/// environment and each sampler's settings and realised hard share, for a CI job summary.
 fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
     let first = set.of(set.baseline())[0];
     let field = |field: ContextField| first.text(field.name()).map(str::to_string);
@@ -128,7 +192,14 @@ fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
         "# Sampler comparison\n\nText->item retrieval on the held-out split ({}), final epoch; mean ± 95% CI half-width over seeds.\n\n",
         field(ContextField::Dataset)?
     );
-    text.push_str(&markdown_table(summaries));
+    text.push_str(&markdown_table(summaries, Direction::TextToItem));
+    text.push_str("\n## Item->text retrieval\n\nThe other direction, same runs.\n\n");
+    text.push_str(&markdown_table(summaries, Direction::ItemToText));
+    text.push_str(&format!(
+        "\n## Paired differences against {}\n\nSampler minus baseline, over the (seed, query) pairs of the seeds both finished.\n\n",
+        set.baseline()
+    ));
+    text.push_str(&markdown_differences(summaries));
     text.push_str("\n## Protocol\n\n");
     for column in PROTOCOL_FIELDS {
         text.push_str(&format!("- {}: {}\n", column.name(), field(column)?));
@@ -139,19 +210,117 @@ fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
     }
     text.push_str("\n## Samplers\n\n");
     for s in summaries {
-        let identity: Vec<String> = s
-            .identity
-            .iter()
-            .map(|(field, value)| format!("{} {value}", field.name()))
-            .collect();
-        let seeds: Vec<String> = s.seeds.iter().map(u64::to_string).collect();
-        text.push_str(&format!(
-            "- {}: {}; seeds {}\n",
-            s.label,
-            identity.join(", "),
-            seeds.join(", ")
-        ));
+        text.push_str(&sampler_line(s, &set.of(&s.label))?);
     }
-    text.push_str("\nPlots: `mrr_by_epoch.svg`, `final_mrr.svg`. Data: `runs.csv`, `epochs.csv`, `summary.csv`, per-run folders.\n");
+    text.push_str("\nPlots: `mrr_by_epoch.svg`, `final_mrr.svg`, `paired_difference.svg`. Data: `runs.csv`, `epochs.csv`, `summary.csv`, per-run folders.\n");
     Ok(text)
+}
+
+/// One sampler in `summary.md`: plugin and version, the settings it ran with, its seeds and the
+/// mean realised hard share of its runs.
+fn sampler_line(s: &SamplerSummary, runs: &[&Record]) -> Result<String> {
+    let config = s
+        .identity
+        .iter()
+        .find(|(field, _)| *field == SamplerField::Config)
+        .map_or("", |(_, value)| value.as_str());
+    let settings = match serde_json::from_str::<serde_json::Value>(config) {
+        Ok(serde_json::Value::Object(map)) if map.is_empty() => "the plugin's defaults".to_string(),
+        Ok(serde_json::Value::Object(map)) => format!(
+            "{} (other parameters at the plugin's defaults)",
+            map.iter()
+                .map(|(key, value)| format!("{key}={value}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        _ => format!("`{config}`"),
+    };
+    let shares = runs
+        .iter()
+        .map(|r| r.text(REALISED_HARD_SHARE))
+        .collect::<Result<Vec<&str>>>()?;
+    let shares = shares
+        .iter()
+        .filter(|share| !share.is_empty())
+        .map(|share| share.parse::<f64>())
+        .collect::<std::result::Result<Vec<f64>, _>>()?;
+    let share = if shares.is_empty() {
+        "n/a".to_string()
+    } else {
+        format!("{:.3}", shares.iter().sum::<f64>() / shares.len() as f64)
+    };
+    let plugin = |field: SamplerField| {
+        s.identity
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("?", |(_, value)| value.as_str())
+    };
+    Ok(format!(
+        "- {}: plugin {} {}; settings: {settings}; seeds {}; realised hard share {share}\n",
+        s.label,
+        plugin(SamplerField::Plugin),
+        plugin(SamplerField::Version),
+        seed_list(&s.seeds),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_claim_a_ci_only_when_one_is_drawn() {
+        assert_eq!(what_is_drawn(2, 2), "mean and 95% CI over seeds");
+        assert!(!what_is_drawn(0, 2).contains("CI over seeds"));
+        assert!(what_is_drawn(1, 2).contains("where there are 2 or more"));
+    }
+
+    #[test]
+    fn the_paired_difference_plot_marks_significance_and_untested_gains() {
+        let significant = paired_difference(&summary::tests::two_samplers(3));
+        assert!(significant.contains("hard *") && !significant.contains('†'));
+        assert!(significant.contains("minus random's"));
+        assert_eq!(significant.matches("<circle").count(), 1);
+        assert_eq!(significant.matches("stroke-dasharray").count(), 1);
+        let untested = paired_difference(&summary::tests::two_samplers(2));
+        assert!(untested.contains("hard †") && !untested.contains("hard *"));
+        assert!(untested.contains("(untested)"));
+        let alone = paired_difference(&summary::tests::two_samplers(2)[..1]);
+        assert!(alone.contains("No sampler to compare with random"));
+    }
+
+    fn run_with_share(share: &str) -> Record {
+        Record {
+            file: "runs.csv".into(),
+            line: 2,
+            fields: [(REALISED_HARD_SHARE.to_string(), share.to_string())].into(),
+        }
+    }
+
+    #[test]
+    fn sampler_lines_show_the_settings_used_and_the_realised_hard_share() {
+        let mut summaries = summary::tests::two_samplers(2);
+        let runs = [run_with_share("0.5"), run_with_share("0.7")];
+        let line = sampler_line(&summaries[1], &runs.iter().collect::<Vec<_>>()).unwrap();
+        assert!(
+            line.starts_with("- hard: plugin hard 1.0.0; settings: the plugin's defaults;"),
+            "{line}"
+        );
+        assert!(
+            line.contains("realised hard share 0.600") && !line.contains("{}"),
+            "{line}"
+        );
+        for (field, value) in &mut summaries[1].identity {
+            if *field == SamplerField::Config {
+                *value = r#"{"hard_ratio":0.7}"#.to_string();
+            }
+        }
+        let runs = [run_with_share("")];
+        let line = sampler_line(&summaries[1], &runs.iter().collect::<Vec<_>>()).unwrap();
+        assert!(
+            line.contains("settings: hard_ratio=0.7 (other parameters at the plugin's defaults)"),
+            "{line}"
+        );
+        assert!(line.contains("realised hard share n/a"), "{line}");
+    }
 }

@@ -36,6 +36,18 @@ pub struct Estimate {
     pub label: String,
     pub value: f64,
     pub interval: Option<(f64, f64)>,
+    /// The legend entry (label and value as the chart should name them).
+    pub legend: String,
+}
+
+/// How an interval chart's y axis is chosen: both include 0, so a small gap never fills the
+/// whole height.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YAxis {
+    /// Non-negative quantities (MRR): the axis starts at 0.
+    FromZero,
+    /// Differences: the axis spans 0 and every value, with a line at 0.
+    AroundZero,
 }
 
 struct Frame {
@@ -70,6 +82,7 @@ fn ticks(low: f64, high: f64) -> Vec<f64> {
     (first..=last).map(|i| i as f64 * step).collect()
 }
 
+/// The x range of `values`, padded by 8% on both sides.
 fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (low, high) = values.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)));
     if low > high {
@@ -77,6 +90,21 @@ fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
     let pad = ((high - low) * 0.08).max(1e-3);
     (low - pad, high + pad)
+}
+
+/// A y range that includes 0 and every value, padded by 8% of its span away from 0 (so an axis
+/// of non-negative values starts exactly at 0).
+fn with_zero(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (low, high) = values.fold((0.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    let pad = ((high - low) * 0.08).max(1e-3);
+    (
+        if low < 0.0 { low - pad } else { 0.0 },
+        if high > 0.0 || low == 0.0 {
+            high + pad
+        } else {
+            0.0
+        },
+    )
 }
 
 fn escape(text: &str) -> String {
@@ -138,6 +166,7 @@ fn open(
 }
 
 fn format_tick(value: f64) -> String {
+    let value = if value.abs() < 1e-12 { 0.0 } else { value };
     let text = format!("{value:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
@@ -161,7 +190,7 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
     let points = || series.iter().flat_map(|s| s.points.iter());
     let frame = Frame {
         x: padded(points().map(|p| p.x)),
-        y: padded(
+        y: with_zero(
             points()
                 .flat_map(|p| [Some(p.y), p.band.map(|b| b.0), p.band.map(|b| b.1)])
                 .flatten(),
@@ -211,10 +240,10 @@ pub fn line_chart(title: &str, x_label: &str, y_label: &str, series: &[Series]) 
 }
 
 /// One point per category with its interval drawn as a bar.
-pub fn interval_chart(title: &str, y_label: &str, estimates: &[Estimate]) -> String {
+pub fn interval_chart(title: &str, y_label: &str, estimates: &[Estimate], axis: YAxis) -> String {
     let frame = Frame {
-        x: (-0.5, estimates.len() as f64 - 0.5),
-        y: padded(
+        x: (-0.5, estimates.len().max(1) as f64 - 0.5),
+        y: with_zero(
             estimates
                 .iter()
                 .flat_map(|e| {
@@ -234,6 +263,14 @@ pub fn interval_chart(title: &str, y_label: &str, estimates: &[Estimate]) -> Str
         .collect();
     let mut svg = String::new();
     open(&mut svg, title, &frame, "sampler", y_label, &x_ticks);
+    if axis == YAxis::AroundZero {
+        let _ = writeln!(
+            svg,
+            r##"<line x1="{LEFT}" x2="{}" y1="{y:.1}" y2="{y:.1}" stroke="#222" stroke-dasharray="5 3"/>"##,
+            WIDTH - RIGHT,
+            y = frame.py(0.0)
+        );
+    }
     for (index, estimate) in estimates.iter().enumerate() {
         let colour = COLOURS[index % COLOURS.len()];
         let px = frame.px(index as f64);
@@ -258,11 +295,7 @@ pub fn interval_chart(title: &str, y_label: &str, estimates: &[Estimate]) -> Str
             r#"<circle cx="{px:.1}" cy="{:.1}" r="5" fill="{colour}"/>"#,
             frame.py(estimate.value)
         );
-        legend(
-            &mut svg,
-            index,
-            &format!("{} {:.3}", estimate.label, estimate.value),
-        );
+        legend(&mut svg, index, &estimate.legend);
     }
     svg.push_str("</svg>\n");
     svg
@@ -316,8 +349,41 @@ mod tests {
             label: "random".into(),
             value: 0.5,
             interval: Some((0.45, 0.55)),
+            legend: "random 0.500".into(),
         }];
-        let svg = interval_chart("Final MRR", "MRR", &estimates);
+        let svg = interval_chart("Final MRR", "MRR", &estimates, YAxis::FromZero);
         assert_eq!(svg.matches("<circle").count(), 1);
+        assert!(svg.contains("random 0.500"));
+        assert!(
+            !svg.contains("stroke-dasharray"),
+            "no zero line on an MRR axis"
+        );
+        let svg = interval_chart(
+            "Difference",
+            "MRR difference",
+            &estimates,
+            YAxis::AroundZero,
+        );
+        assert_eq!(svg.matches("stroke-dasharray").count(), 1, "a zero line");
+    }
+
+    #[test]
+    fn y_axes_include_zero_so_small_gaps_stay_small() {
+        // Two MRRs 0.027 and 0.030: the axis starts at 0, not just below 0.027.
+        let (low, high) = with_zero([0.027, 0.030].into_iter());
+        assert_eq!(low, 0.0);
+        assert!(high > 0.030 && high < 0.034, "{high}");
+        let (low, high) = with_zero([-0.02, 0.01].into_iter());
+        assert!(low < -0.02 && high > 0.01);
+        let (low, high) = with_zero([-0.02, -0.01].into_iter());
+        assert!(low < -0.02 && high == 0.0);
+        let estimates = vec![Estimate {
+            label: "a".into(),
+            value: 0.03,
+            interval: None,
+            legend: "a".into(),
+        }];
+        let svg = interval_chart("t", "MRR", &estimates, YAxis::FromZero);
+        assert!(svg.contains(">0</text>"), "a tick at 0: {svg}");
     }
 }

@@ -189,6 +189,9 @@ impl ContextField {
 pub const SEED: &str = "seed";
 /// `epochs.csv`: the epoch, from 1.
 pub const EPOCH: &str = "epoch";
+/// Mean realised hard share: of a run's epochs in `runs.csv`, of an epoch's batches in
+/// `epochs.csv` (and `_q1`..`_q4` by quarter of the epoch there).
+pub const REALISED_HARD_SHARE: &str = "realised_hard_share";
 /// `summary.csv`: whether the row's sampler is the comparison's baseline.
 pub const BASELINE: &str = "baseline";
 /// `summary.csv`: how many seeds the sampler ran.

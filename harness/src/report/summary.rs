@@ -17,16 +17,48 @@ use crate::table::TextTable;
 
 /// Family-wise significance level of the paired tests.
 pub const ALPHA: f64 = 0.05;
+/// Fewest seeds paired with the baseline for a significance claim: with fewer, the hierarchical
+/// bootstrap has (almost) no seed level to resample, so one lucky seed could pass for a real gain.
+pub const MIN_PAIRED_SEEDS: usize = 3;
 /// Seed of the randomisation test and bootstrap (fixed: reports are reproducible).
 const TEST_SEED: u64 = 20_240_601;
+
+/// What a paired comparison may claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Holm-corrected p below [`ALPHA`], a bootstrap interval that excludes zero, and at least
+    /// [`MIN_PAIRED_SEEDS`] paired seeds.
+    Significant,
+    /// Tested, and not significant.
+    NotSignificant,
+    /// Fewer than [`MIN_PAIRED_SEEDS`] paired seeds: no significance claimed either way.
+    TooFewSeeds,
+}
+
+impl Verdict {
+    /// The verdict of a test with its Holm-corrected p-value.
+    pub fn of(test: &PairedTest, p_holm: f64) -> Verdict {
+        let excludes_zero = test.ci95.0 > 0.0 || test.ci95.1 < 0.0;
+        if test.seeds < MIN_PAIRED_SEEDS {
+            Verdict::TooFewSeeds
+        } else if p_holm < ALPHA && excludes_zero {
+            Verdict::Significant
+        } else {
+            Verdict::NotSignificant
+        }
+    }
+
+    pub fn is_significant(self) -> bool {
+        self == Verdict::Significant
+    }
+}
 
 /// A paired comparison with its multiplicity-corrected p-value and verdict.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Comparison {
     pub test: PairedTest,
     pub p_holm: f64,
-    /// Holm-corrected p below [`ALPHA`] and a bootstrap interval that excludes zero.
-    pub significant: bool,
+    pub verdict: Verdict,
 }
 
 /// One sampler's results over its seeds.
@@ -37,8 +69,11 @@ pub struct SamplerSummary {
     pub identity: Vec<(SamplerField, String)>,
     pub is_baseline: bool,
     pub seeds: Vec<u64>,
+    /// The seeds that both this sampler and the baseline finished: gains and paired tests use
+    /// only these.
+    pub paired_seeds: Vec<u64>,
     /// Per metric column, in [`MetricColumn::all`] order: the final-epoch value summarised over
-    /// seeds and its gain in % of the baseline's mean.
+    /// the sampler's seeds, and its gain in % of the baseline's mean over the paired seeds.
     pub metrics: Vec<(Summary, Option<f64>)>,
     /// Per direction, in [`Direction::ALL`] order: the paired comparison against the baseline
     /// (none for the baseline itself).
@@ -71,50 +106,71 @@ pub fn gain_pct(value: f64, baseline: f64) -> Option<f64> {
     (baseline != 0.0).then(|| (value - baseline) / baseline * 100.0)
 }
 
-/// Summaries of every sampler of `set`, with paired tests against the baseline on the seeds
-/// both share, Holm-corrected over the non-baseline samplers per direction.
+/// Summaries of every sampler of `set`, with gains and paired tests against the baseline on the
+/// seeds both share, the tests Holm-corrected over the non-baseline samplers per direction.
 pub fn summarise(set: &RunSet) -> Result<Vec<SamplerSummary>> {
-    let mut summaries = Vec::new();
-    for (index, label) in set.samplers.iter().enumerate() {
+    let mut finished = Vec::new();
+    for label in &set.samplers {
         let runs = set.of(label);
         let seeds = runs
             .iter()
             .map(|r| r.number(SEED).map(|s| s as u64))
             .collect::<Result<Vec<u64>>>()?;
-        let mut metrics = Vec::new();
-        for column in MetricColumn::all() {
-            let values = runs
-                .iter()
-                .map(|r| r.number(&column.to_string()))
-                .collect::<Result<Vec<f64>>>()?;
-            metrics.push(Summary::of(&values));
-        }
+        let values = MetricColumn::all()
+            .map(|column| {
+                runs.iter()
+                    .map(|r| r.number(&column.to_string()))
+                    .collect::<Result<Vec<f64>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
         let identity = SamplerField::SUMMARY
             .iter()
             .map(|&field| Ok((field, runs[0].text(field.name())?.to_string())))
             .collect::<Result<Vec<_>>>()?;
-        summaries.push((label.clone(), identity, index == 0, seeds, metrics));
+        finished.push((label.clone(), identity, seeds, values));
     }
-    let baseline_means: Vec<f64> = summaries[0].4.iter().map(|s| s.mean).collect();
     let tests = paired_tests(set)?;
-    Ok(summaries
-        .into_iter()
+    let (_, _, baseline_seeds, baseline_values) = &finished[0];
+    Ok(finished
+        .iter()
         .enumerate()
-        .map(
-            |(index, (label, identity, is_baseline, seeds, metrics))| SamplerSummary {
-                label,
-                identity,
-                is_baseline,
-                seeds,
-                metrics: metrics
-                    .into_iter()
-                    .zip(&baseline_means)
-                    .map(|(s, &base)| (s, gain_pct(s.mean, base)))
+        .map(|(index, (label, identity, seeds, values))| {
+            let paired_seeds: Vec<u64> = seeds
+                .iter()
+                .copied()
+                .filter(|seed| baseline_seeds.contains(seed))
+                .collect();
+            SamplerSummary {
+                label: label.clone(),
+                identity: identity.clone(),
+                is_baseline: index == 0,
+                seeds: seeds.clone(),
+                metrics: values
+                    .iter()
+                    .zip(baseline_values)
+                    .map(|(ours, theirs)| {
+                        let gain = mean_on(&paired_seeds, seeds, ours)
+                            .zip(mean_on(&paired_seeds, baseline_seeds, theirs))
+                            .and_then(|(ours, theirs)| gain_pct(ours, theirs));
+                        (Summary::of(ours), gain)
+                    })
                     .collect(),
+                paired_seeds,
                 comparisons: tests.iter().map(|per_sampler| per_sampler[index]).collect(),
-            },
-        )
+            }
+        })
         .collect())
+}
+
+/// The mean of the `values` (one per seed of `seeds`) whose seed is in `on`; `None` when none is.
+fn mean_on(on: &[u64], seeds: &[u64], values: &[f64]) -> Option<f64> {
+    let chosen: Vec<f64> = seeds
+        .iter()
+        .zip(values)
+        .filter(|(seed, _)| on.contains(seed))
+        .map(|(_, value)| *value)
+        .collect();
+    (!chosen.is_empty()).then(|| chosen.iter().sum::<f64>() / chosen.len() as f64)
 }
 
 /// Per direction, per sampler (in `set.samplers` order): the corrected paired test.
@@ -155,11 +211,10 @@ fn paired_tests(set: &RunSet) -> Result<Vec<Vec<Option<Comparison>>>> {
                 .map(|test| {
                     test.map(|test| {
                         let p_holm = adjusted.next().expect("one adjusted p per test");
-                        let excludes_zero = test.ci95.0 > 0.0 || test.ci95.1 < 0.0;
                         Comparison {
                             test,
                             p_holm,
-                            significant: p_holm < ALPHA && excludes_zero,
+                            verdict: Verdict::of(&test, p_holm),
                         }
                     })
                 })
@@ -237,7 +292,7 @@ pub fn summary_columns() -> Columns<SamplerSummary, SummaryContext> {
                 comparison(s).map(|c| c.p_holm)
             })
             .text(PairedStat::Significant.column(direction), move |s, _| {
-                comparison(s).map_or(String::new(), |c| c.significant.to_string())
+                comparison(s).map_or(String::new(), |c| c.verdict.is_significant().to_string())
             })
             .text(PairedStat::SeedsWon.column(direction), move |s, _| {
                 comparison(s).map_or(String::new(), |c| {
@@ -247,8 +302,9 @@ pub fn summary_columns() -> Columns<SamplerSummary, SummaryContext> {
     })
 }
 
-/// Table cells for one sampler: name, seeds, MRR ± CI, R@1/5/10, gain with its significance.
-fn table_cells(s: &SamplerSummary) -> Vec<String> {
+/// Table cells for one sampler: name, seeds, MRR ± CI, R@1/5/10, gain with its significance, in
+/// one direction.
+fn table_cells(s: &SamplerSummary, direction: Direction) -> Vec<String> {
     let cell = |(summary, _): &(Summary, Option<f64>)| match summary.half_width() {
         Some(half) => format!("{:.3} ± {:.3}", summary.mean, half),
         None => format!("{:.3}", summary.mean),
@@ -258,33 +314,32 @@ fn table_cells(s: &SamplerSummary) -> Vec<String> {
     } else {
         s.label.clone()
     };
-    let headline = MetricColumn::HEADLINE;
-    let (gain, p) = match (
-        s.is_baseline,
-        s.metric(headline).1,
-        s.comparison(headline.direction),
-    ) {
+    let mrr = MetricColumn {
+        direction,
+        metric: Metric::Mrr,
+    };
+    let (gain, p) = match (s.is_baseline, s.metric(mrr).1, s.comparison(direction)) {
         (true, _, _) => ("-".to_string(), "-".to_string()),
         (false, gain, comparison) => {
-            let mark = if comparison.is_some_and(|c| c.significant) {
-                " *"
+            let verdict = comparison.map(|c| c.verdict);
+            let mark = match verdict {
+                Some(Verdict::Significant) => " *",
+                _ => "",
+            };
+            let gain = gain.map_or("n/a".into(), |g| format!("{g:+.1}%{mark}"));
+            let too_few = if verdict == Some(Verdict::TooFewSeeds) {
+                " †"
             } else {
                 ""
             };
-            let gain = gain.map_or("n/a".into(), |g| format!("{g:+.1}%{mark}"));
             (
                 gain,
-                comparison.map_or("n/a".into(), |c| format!("{:.4}", c.p_holm)),
+                comparison.map_or("n/a".into(), |c| format!("{:.4}{too_few}", c.p_holm)),
             )
         }
     };
     let mut cells = vec![name, s.seeds.len().to_string()];
-    cells.extend(TABLE_METRICS.map(|metric| {
-        cell(&s.metric(MetricColumn {
-            direction: headline.direction,
-            metric,
-        }))
-    }));
+    cells.extend(TABLE_METRICS.map(|metric| cell(&s.metric(MetricColumn { direction, metric }))));
     cells.extend([gain, p]);
     cells
 }
@@ -303,16 +358,99 @@ const TABLE_HEADER: [&str; 8] = [
     "p (Holm)",
 ];
 
-fn footnote(summaries: &[SamplerSummary]) -> String {
-    let comparisons = summaries.len().saturating_sub(1);
-    format!(
-        "* significant: p < {ALPHA} in a paired randomisation test over seeds x queries{}, and the 95% hierarchical bootstrap CI of the MRR difference excludes 0.",
-        if comparisons > 1 {
-            format!(", Holm-corrected over {comparisons} comparisons")
-        } else {
-            String::new()
+/// The note under the table, saying when a gain is marked significant and which comparisons
+/// had too few paired seeds for any claim.
+fn footnote(summaries: &[SamplerSummary], direction: Direction) -> Vec<String> {
+    let verdicts = || {
+        summaries
+            .iter()
+            .filter_map(|s| s.comparison(direction).map(|c| (s, c.verdict)))
+    };
+    let mut lines = Vec::new();
+    if verdicts().any(|(_, v)| v != Verdict::TooFewSeeds) {
+        let comparisons = summaries.len().saturating_sub(1);
+        lines.push(format!(
+            "* significant: p < {ALPHA} in a paired randomisation test over seeds x queries{}, and the 95% hierarchical bootstrap CI of the MRR difference excludes 0.",
+            if comparisons > 1 {
+                format!(", Holm-corrected over {comparisons} comparisons")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let too_few: Vec<&str> = verdicts()
+        .filter(|(_, v)| *v == Verdict::TooFewSeeds)
+        .map(|(s, _)| s.label.as_str())
+        .collect();
+    let baseline_seeds = summaries.first().map_or(&[][..], |s| s.seeds.as_slice());
+    let partial: Vec<String> = summaries
+        .iter()
+        .filter(|s| {
+            !s.is_baseline && (s.paired_seeds != s.seeds || s.paired_seeds != baseline_seeds)
+        })
+        .map(|s| format!("{} on seeds {}", s.label, seed_list(&s.paired_seeds)))
+        .collect();
+    if !partial.is_empty() {
+        lines.push(format!(
+            "Gain and p compare only the seeds both the sampler and the baseline finished: {}.",
+            partial.join("; ")
+        ));
+    }
+    if !too_few.is_empty() {
+        lines.push(format!(
+            "† {}: fewer than {MIN_PAIRED_SEEDS} paired seeds: no significance claimed (its p-value counts queries, not seeds; run --seeds {MIN_PAIRED_SEEDS} or more).",
+            too_few.join(", ")
+        ));
+    }
+    lines
+}
+
+/// The paired comparisons with the baseline as a Markdown table: per sampler and direction, the
+/// MRR difference with its bootstrap CI, the p-values, seeds won and the verdict.
+pub fn markdown_differences(summaries: &[SamplerSummary]) -> String {
+    let mut text = String::from(
+        "| Sampler | Direction | Paired seeds | MRR difference | 95% bootstrap CI | p | p (Holm) | Seeds won | Verdict |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for s in summaries {
+        for &direction in Direction::ALL {
+            let Some(c) = s.comparison(direction) else {
+                continue;
+            };
+            let verdict = match c.verdict {
+                Verdict::Significant => "significant *".to_string(),
+                Verdict::NotSignificant => "not significant".to_string(),
+                Verdict::TooFewSeeds => {
+                    format!("untested † (fewer than {MIN_PAIRED_SEEDS} paired seeds)")
+                }
+            };
+            text.push_str(&format!(
+                "| {} | {} | {} | {:+.4} | [{:+.4}, {:+.4}] | {:.4} | {:.4} | {}/{} | {verdict} |\n",
+                s.label,
+                direction.name().replace("_to_", "->"),
+                seed_list(&s.paired_seeds),
+                c.test.mean_difference,
+                c.test.ci95.0,
+                c.test.ci95.1,
+                c.test.p_value,
+                c.p_holm,
+                c.test.seeds_won,
+                c.test.seeds,
+            ));
         }
-    )
+    }
+    text
+}
+
+/// Seeds as `1, 2, 3`, or `none`.
+pub fn seed_list(seeds: &[u64]) -> String {
+    if seeds.is_empty() {
+        return "none".to_string();
+    }
+    seeds
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The results table in the reference's shape: text->item retrieval, mean ± 95% CI half-width
@@ -320,25 +458,162 @@ fn footnote(summaries: &[SamplerSummary]) -> String {
 pub fn results_table(summaries: &[SamplerSummary]) -> String {
     let mut table = TextTable::new(TABLE_HEADER);
     for s in summaries {
-        table.row(table_cells(s));
+        table.row(table_cells(s, MetricColumn::HEADLINE.direction));
     }
-    format!(
-        "Text->item retrieval on the held-out split, final epoch (mean ± 95% CI half-width over seeds):\n{}{}\n",
+    let mut text = format!(
+        "Text->item retrieval on the held-out split, final epoch (mean ± 95% CI half-width over seeds):\n{}",
         table.render(),
-        footnote(summaries)
-    )
+    );
+    for line in footnote(summaries, MetricColumn::HEADLINE.direction) {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text
 }
 
-/// The same table as Markdown.
-pub fn markdown_table(summaries: &[SamplerSummary]) -> String {
+/// The same table as Markdown, in either direction.
+pub fn markdown_table(summaries: &[SamplerSummary], direction: Direction) -> String {
     let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
     let mut text = line(TABLE_HEADER.map(String::from).to_vec());
     text.push_str(&line(TABLE_HEADER.map(|_| "---".to_string()).to_vec()));
     for s in summaries {
-        text.push_str(&line(table_cells(s)));
+        text.push_str(&line(table_cells(s, direction)));
     }
-    text.push('\n');
-    text.push_str(&footnote(summaries));
-    text.push('\n');
+    for line in footnote(summaries, direction) {
+        text.push('\n');
+        text.push_str(&line);
+        text.push('\n');
+    }
     text
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    fn test_with(seeds: usize, ci95: (f64, f64)) -> PairedTest {
+        PairedTest {
+            mean_difference: (ci95.0 + ci95.1) / 2.0,
+            ci95,
+            p_value: 0.0001,
+            seeds_won: seeds,
+            seeds,
+        }
+    }
+
+    #[test]
+    fn significance_needs_three_paired_seeds() {
+        assert_eq!(MIN_PAIRED_SEEDS, 3);
+        let clear = (0.05, 0.09);
+        assert_eq!(
+            Verdict::of(&test_with(1, clear), 0.0001),
+            Verdict::TooFewSeeds
+        );
+        assert_eq!(
+            Verdict::of(&test_with(2, clear), 0.0001),
+            Verdict::TooFewSeeds
+        );
+        assert_eq!(
+            Verdict::of(&test_with(3, clear), 0.0001),
+            Verdict::Significant
+        );
+        assert_eq!(
+            Verdict::of(&test_with(3, (-0.01, 0.09)), 0.0001),
+            Verdict::NotSignificant
+        );
+        assert_eq!(
+            Verdict::of(&test_with(5, clear), 0.2),
+            Verdict::NotSignificant
+        );
+    }
+
+    /// A baseline and one sampler whose clear gain was paired over `seeds` seeds.
+    pub(crate) fn two_samplers(seeds: usize) -> Vec<SamplerSummary> {
+        let seed_numbers: Vec<u64> = (1..=seeds as u64).collect();
+        let summary = |value: f64| {
+            let values: Vec<f64> = seed_numbers
+                .iter()
+                .map(|s| value + 0.001 * *s as f64)
+                .collect();
+            Summary::of(&values)
+        };
+        let sampler = |label: &str, value: f64, comparison: Option<Comparison>| SamplerSummary {
+            label: label.to_string(),
+            identity: SamplerField::SUMMARY
+                .iter()
+                .map(|&field| {
+                    let value = match field {
+                        SamplerField::Config => "{}",
+                        SamplerField::Version => "1.0.0",
+                        _ => label,
+                    };
+                    (field, value.to_string())
+                })
+                .collect(),
+            is_baseline: comparison.is_none(),
+            seeds: seed_numbers.clone(),
+            paired_seeds: seed_numbers.clone(),
+            metrics: MetricColumn::all()
+                .map(|_| (summary(value), comparison.map(|_| 20.0)))
+                .collect(),
+            comparisons: Direction::ALL.iter().map(|_| comparison).collect(),
+        };
+        let test = test_with(seeds, (0.05, 0.09));
+        let comparison = Comparison {
+            test,
+            p_holm: 0.0001,
+            verdict: Verdict::of(&test, 0.0001),
+        };
+        vec![
+            sampler("random", 0.5, None),
+            sampler("hard", 0.6, Some(comparison)),
+        ]
+    }
+
+    /// The `significant` cell of `summary.csv` for the second sampler.
+    fn significant_cell(summaries: &[SamplerSummary]) -> String {
+        let context: SummaryContext = ContextField::COMPARABLE
+            .iter()
+            .map(|&field| (field, "x".to_string()))
+            .collect();
+        let columns = summary_columns();
+        let index = columns
+            .header()
+            .iter()
+            .position(|name| *name == PairedStat::Significant.column(Direction::TextToItem))
+            .unwrap();
+        columns.row(&summaries[1], &context)[index].clone()
+    }
+
+    #[test]
+    fn fewer_than_three_paired_seeds_claim_no_significance_anywhere() {
+        for seeds in [1, 2] {
+            let summaries = two_samplers(seeds);
+            let markdown = markdown_table(&summaries, Direction::ItemToText);
+            for text in [results_table(&summaries), markdown] {
+                assert!(!text.contains('*'), "{text}");
+                assert!(!text.contains("significant"), "{text}");
+                assert!(
+                    text.contains("hard: fewer than 3 paired seeds: no significance claimed"),
+                    "{text}"
+                );
+            }
+            assert_eq!(significant_cell(&summaries), "false");
+        }
+        let summaries = two_samplers(3);
+        let text = results_table(&summaries);
+        assert!(text.contains("+20.0% *") && !text.contains("†"), "{text}");
+        assert_eq!(significant_cell(&summaries), "true");
+    }
+
+    #[test]
+    fn gains_compare_means_over_the_paired_seeds_only() {
+        // Baseline seeds 1, 2, 3; the sampler finished 1 and 2 and seed 4.
+        let ours = mean_on(&[1, 2], &[1, 2, 4], &[0.6, 0.8, 5.0]).unwrap();
+        let theirs = mean_on(&[1, 2], &[1, 2, 3], &[0.5, 0.5, 9.0]).unwrap();
+        assert!((ours - 0.7).abs() < 1e-12 && (theirs - 0.5).abs() < 1e-12);
+        assert!((gain_pct(ours, theirs).unwrap() - 40.0).abs() < 1e-9);
+        assert_eq!(mean_on(&[], &[1], &[0.3]), None);
+        assert_eq!(seed_list(&[1, 2]), "1, 2");
+    }
 }
