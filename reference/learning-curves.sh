@@ -22,9 +22,11 @@ while [[ $# -gt 0 ]]; do
     *) echo "learning-curves: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
-# Both sides use libgomp: a passive wait policy keeps idle OpenMP threads from spinning, which
-# on a shared machine otherwise slows a 2-thread run several-fold. Same setting for both.
-export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+# Both sides use libgomp: the harness's default short spin (see harness/src/openmp.rs) for both,
+# unless the caller chose a wait policy or spin count.
+if [[ -z "${OMP_WAIT_POLICY:-}" && -z "${GOMP_SPINCOUNT:-}" ]]; then
+  export GOMP_SPINCOUNT=3000
+fi
 python=$("$here/setup.sh")
 if [[ -z "$harness" ]]; then
   "$repo/scripts/setup-libtorch.sh"

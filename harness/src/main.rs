@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    harness::openmp::ensure_passive_wait_policy();
+    harness::openmp::ensure_bounded_spin();
     let cli = harness::cli::Cli::parse();
     match harness::cli::run(cli) {
         Ok(code) => code,
