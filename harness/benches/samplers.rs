@@ -7,6 +7,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use fixtures::ClusterSpec;
 use harness::plugin::{ForeignSampler, PluginRegistry};
 use sampler_api::rng::Rng;
 use sampler_api::{EpochBuffers, Sampler, SamplerData, SamplerPlugin};
@@ -14,10 +15,16 @@ use sampler_api::{EpochBuffers, Sampler, SamplerData, SamplerPlugin};
 const SIZES: [usize; 3] = [6_601, 33_010, 100_000];
 const BATCH_SIZE: usize = 32;
 const K: usize = 100;
-/// About 200 items per cluster, as many as a realistic neighbourhood draws from.
-const ITEMS_PER_CLUSTER: usize = 200;
-const DIM: usize = 8;
-const SEED: u64 = 2024;
+/// Clusters of about 200 items, as many as a realistic neighbourhood draws from, in 8
+/// dimensions (the embeddings' width does not matter to batching).
+const FIXTURE: ClusterSpec = ClusterSpec {
+    items: 200,
+    clusters: 1,
+    dim: 8,
+    spread: 0.5,
+    seed: 2024,
+};
+const SEED: u64 = FIXTURE.seed;
 /// Epoch numbers start here so that curriculum and progressive run their hard stages.
 const FIRST_EPOCH: u32 = 1_000;
 
@@ -62,16 +69,20 @@ fn bench_epochs(c: &mut Criterion, name: &str, data: &SamplerData<'_>, sampler: 
 fn samplers(c: &mut Criterion) {
     let registry = PluginRegistry::discover(&[]);
     for n_items in SIZES {
-        let n_clusters = n_items / ITEMS_PER_CLUSTER;
-        let fixture = fixtures::clustered_embeddings(n_items, n_clusters, DIM, 0.5, SEED);
-        let neighbours = cluster_neighbour_table(&fixture.labels, n_clusters);
+        let spec = ClusterSpec {
+            items: n_items,
+            clusters: n_items / FIXTURE.items,
+            ..FIXTURE
+        };
+        let fixture = spec.generate();
+        let neighbours = cluster_neighbour_table(&fixture.labels, spec.clusters);
         let data = SamplerData::new(
             n_items,
             BATCH_SIZE,
             SEED,
             false,
             &fixture.embeddings,
-            DIM,
+            spec.dim,
             &neighbours,
             K,
         )

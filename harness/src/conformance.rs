@@ -4,6 +4,7 @@
 //! dimensions) and checks the batch contract, determinism, sensitivity to seed and epoch, and
 //! the realised hard share against the share each epoch's note asks for.
 
+use fixtures::ClusterSpec;
 use sampler_api::contract::{HardnessMeter, QuarterShares, hard_per_batch, hard_shortfalls};
 use sampler_api::{EpochBuffers, EpochNote, Sampler, SamplerData};
 
@@ -12,11 +13,12 @@ use crate::plugin::{ForeignSampler, LoadedPlugin, PluginError};
 use crate::sampler_set::SamplerInputs;
 use crate::table::TextTable;
 
-const FIXTURE_ITEMS: usize = 1000;
-const FIXTURE_CLUSTERS: usize = 5;
-const FIXTURE_DIM: usize = 32;
-const FIXTURE_SPREAD: f64 = 0.5;
-const FIXTURE_SEED: u64 = 7;
+/// Ten times the guide's quick test, so every batch size and shape occurs.
+const FIXTURE: ClusterSpec = ClusterSpec {
+    items: 1000,
+    seed: 7,
+    ..ClusterSpec::QUICK_TEST
+};
 /// Enough epochs to pass the built-in schedules' switches (curriculum at 5, progressive at 21).
 const EPOCHS: u32 = 25;
 const BATCH_SIZE: usize = 32;
@@ -126,16 +128,10 @@ pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
         format!("creates with {config_json}"),
         Ok(format!("needs k = {}", sampler.neighbours_needed())),
     );
-    let fixture = fixtures::clustered_embeddings(
-        FIXTURE_ITEMS,
-        FIXTURE_CLUSTERS,
-        FIXTURE_DIM,
-        FIXTURE_SPREAD,
-        FIXTURE_SEED,
-    );
+    let fixture = FIXTURE.generate();
     let inputs = match SamplerInputs::for_samplers(
         fixture.embeddings,
-        FIXTURE_DIM,
+        FIXTURE.dim,
         [(plugin.name.as_str(), &sampler as &dyn Sampler)],
     ) {
         Ok(inputs) => inputs,
@@ -146,9 +142,9 @@ pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
     };
 
     let scenarios = [
-        (FIXTURE_ITEMS, BATCH_SIZE, false),
-        (FIXTURE_ITEMS, BATCH_SIZE, true),
-        (FIXTURE_ITEMS - 3, 10, false),
+        (FIXTURE.items, BATCH_SIZE, false),
+        (FIXTURE.items, BATCH_SIZE, true),
+        (FIXTURE.items - 3, 10, false),
     ];
     let mut all_valid = true;
     for (n_items, batch_size, drop_last) in scenarios {

@@ -11,22 +11,42 @@
 //! 0.34-0.40 over 2,000 simulated seeds), so 0.45 leaves a wide margin.
 
 use anyhow::{Context, Result};
+use fixtures::ClusterSpec;
 use sampler_api::{EpochBuffers, Sampler};
 
 use crate::epochs::run_epoch;
 use crate::plugin::{ForeignSampler, PluginRegistry};
 use crate::sampler_set::SamplerInputs;
 
-const ITEMS: usize = 100;
-const CLUSTERS: usize = 5;
-const DIM: usize = 32;
-const SPREAD: f64 = 0.5;
 const BATCH_SIZE: usize = 10;
 const EPOCHS: u32 = 10;
 const SHOWN_BATCHES: usize = 3;
 const HARD_CONFIG: &str = r#"{"hard_ratio":0.5,"hardness_k":10}"#;
-const HARD_THRESHOLD: f64 = 0.5;
-const RANDOM_THRESHOLD: f64 = 0.45;
+
+/// What a sampler's mean dominant-cluster share must be.
+#[derive(Debug, Clone, Copy)]
+enum Expect {
+    /// Hard batches: at least this.
+    AtLeast(f64),
+    /// Random batches: below this.
+    Below(f64),
+}
+
+impl Expect {
+    fn holds(self, mean: f64) -> bool {
+        match self {
+            Expect::AtLeast(threshold) => mean >= threshold,
+            Expect::Below(threshold) => mean < threshold,
+        }
+    }
+
+    fn rule(self) -> String {
+        match self {
+            Expect::AtLeast(threshold) => format!(">= {threshold}"),
+            Expect::Below(threshold) => format!("< {threshold}"),
+        }
+    }
+}
 
 /// The printed report and the verdict.
 #[derive(Debug, Clone)]
@@ -37,12 +57,20 @@ pub struct SelftestReport {
 
 /// Runs the quick test with the `hard` and `random` plugins from `registry`.
 pub fn run(registry: &PluginRegistry, seed: u64) -> Result<SelftestReport> {
-    let fixture = fixtures::clustered_embeddings(ITEMS, CLUSTERS, DIM, SPREAD, seed);
+    let spec = ClusterSpec {
+        seed,
+        ..ClusterSpec::QUICK_TEST
+    };
+    let fixture = spec.generate();
     let mut text = format!(
-        "Quick test: {ITEMS} embeddings in {CLUSTERS} clusters, batch size {BATCH_SIZE}, seed {seed}, epochs 1-{EPOCHS}\n"
+        "Quick test: {} embeddings in {} clusters, batch size {BATCH_SIZE}, seed {seed}, epochs 1-{EPOCHS}\n",
+        spec.items, spec.clusters
     );
     let mut passed = true;
-    let cases = [("hard", HARD_CONFIG, true), ("random", "{}", false)];
+    let cases = [
+        ("hard", HARD_CONFIG, Expect::AtLeast(0.5)),
+        ("random", "{}", Expect::Below(0.45)),
+    ];
     // Errors from resolving and creating name the plugin themselves.
     let samplers = cases
         .iter()
@@ -50,15 +78,15 @@ pub fn run(registry: &PluginRegistry, seed: u64) -> Result<SelftestReport> {
         .collect::<Result<Vec<_>>>()?;
     let inputs = SamplerInputs::for_samplers(
         fixture.embeddings,
-        DIM,
+        spec.dim,
         cases
             .iter()
             .zip(&samplers)
             .map(|(case, sampler)| (case.0, sampler as &dyn Sampler)),
     )?;
     let data = inputs.view(BATCH_SIZE, seed, false)?;
-    let mut buffers = EpochBuffers::new(ITEMS);
-    for ((name, config, expect_dominant), sampler) in cases.iter().zip(&samplers) {
+    let mut buffers = EpochBuffers::new(spec.items);
+    for ((name, config, expect), sampler) in cases.iter().zip(&samplers) {
         text.push_str(&format!("\n{name} {config}\n"));
         let (mut share_sum, mut batches) = (0.0, 0usize);
         for epoch in 1..=EPOCHS {
@@ -67,7 +95,7 @@ pub fn run(registry: &PluginRegistry, seed: u64) -> Result<SelftestReport> {
                 format!("sampler '{}' ({})", plugin.name, plugin.path.display())
             })?;
             for (index, batch) in sink.batches().enumerate() {
-                let mut counts = [0usize; CLUSTERS];
+                let mut counts = vec![0usize; spec.clusters];
                 for &item in batch {
                     counts[fixture.labels[item as usize]] += 1;
                 }
@@ -90,16 +118,8 @@ pub fn run(registry: &PluginRegistry, seed: u64) -> Result<SelftestReport> {
             }
         }
         let mean = share_sum / batches as f64;
-        let ok = if *expect_dominant {
-            mean >= HARD_THRESHOLD
-        } else {
-            mean < RANDOM_THRESHOLD
-        };
-        let rule = if *expect_dominant {
-            format!(">= {HARD_THRESHOLD}")
-        } else {
-            format!("< {RANDOM_THRESHOLD}")
-        };
+        let ok = expect.holds(mean);
+        let rule = expect.rule();
         text.push_str(&format!(
             "  mean dominant share over {batches} batches: {mean:.3} (needs {rule}): {}\n",
             if ok { "PASS" } else { "FAIL" }
