@@ -126,8 +126,12 @@ fn a_bad_output_folder_fails_before_training_and_keeps_existing_files() {
 fn bad_flags_and_settings_are_named() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("x");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--temp", "0"], "--temp"),
+        (
+            &["--lr", "-1"],
+            "invalid protocol setting --lr: must be a positive number",
+        ),
         (&["--batch-size", "1"], "--batch-size"),
         (
             &["--set", "hard.hard_ratio=2"],

@@ -34,19 +34,19 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
     /// AdamW learning rate.
-    #[arg(long, default_value_t = 3e-4)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 3e-4)]
     pub lr: f64,
     /// AdamW weight decay.
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1e-4)]
     pub weight_decay: f64,
     /// InfoNCE temperature (the end point of --temp-schedule).
-    #[arg(long, default_value_t = 0.07)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0.07)]
     pub temp: f64,
     /// Anneal the temperature linearly from 0.1 to --temp over the epochs (the reference's option).
     #[arg(long)]
     pub temp_schedule: bool,
     /// Largest gradient norm before each step.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1.0)]
     pub grad_clip: f64,
     /// Sampler setting, e.g. --set hard.hard_ratio=0.7 (repeatable; VALUE is JSON or text).
     #[arg(long = "set", value_name = "SAMPLER.KEY=VALUE")]

@@ -174,7 +174,11 @@ impl Manifest {
         match self.files().into_iter().find(|(_, path)| !path.is_file()) {
             Some((role, path)) => Err(DatasetError::InFile {
                 path: path.to_path_buf(),
-                message: format!("the {role} file does not exist"),
+                message: if path.is_dir() {
+                    format!("the {role} file is a folder, not a file")
+                } else {
+                    format!("the {role} file does not exist")
+                },
             }),
             None => Ok(()),
         }

@@ -134,6 +134,13 @@ fn manifests_resolve_paths_against_their_folder() {
         message.ends_with("a.tsv: the train table file does not exist"),
         "{message}"
     );
+    // A folder where a file belongs is named as such, not as missing.
+    std::fs::create_dir(folder.path("a.tsv")).unwrap();
+    let message = manifest.check_files_exist().unwrap_err().to_string();
+    assert!(
+        message.ends_with("a.tsv: the train table file is a folder, not a file"),
+        "{message}"
+    );
 }
 
 #[test]
