@@ -4,7 +4,7 @@ use harness::epochs::run_epoch;
 use harness::plugin::{ForeignSampler, LoadedPlugin, PluginError, PluginRegistry};
 use sampler_api::{EpochBuffers, Sampler, SamplerPlugin};
 
-use crate::support::{library, run};
+use crate::support::{library, one_epoch_compare, run};
 
 fn refusal(fault: &str) -> String {
     // The fixture reads its fault from the environment, so each case runs in its own process.
@@ -235,19 +235,8 @@ fn errors_name_the_sampler_and_its_path_once() {
             path.display().to_string()
         };
         let out = folder.path().join(index.to_string());
-        let mut args = vec![
-            "compare",
-            "--samplers",
-            &target,
-            "--seeds",
-            "1",
-            "--epochs",
-            "1",
-            "--quiet",
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(sets);
+        let mut args = one_epoch_compare(&target, &out);
+        args.extend(sets.iter().map(|s| s.to_string()));
         let (code, _, stderr) = run(&args);
         assert_eq!(code, 2, "{case}: {stderr}");
         for text in once.iter().copied().chain([shown.as_str()]) {

@@ -16,7 +16,7 @@ use sampler_api::abi::{
     STATUS_PANIC, Status, TEXT_CAPACITY, TRUNCATION_MARK, TextBuffer,
 };
 
-use crate::support::{C_INCLUDE, c_compiler, harness, run};
+use crate::support::{C_INCLUDE, c_compiler, harness, one_epoch_compare, outcome, run};
 
 const SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/c");
 
@@ -208,19 +208,7 @@ fn a_c_plugin_passes_the_check_and_runs_in_a_comparison() {
     );
 
     let out = folder.path().join("out");
-    let samplers = format!("random,{path}");
-    let (code, stdout, stderr) = run(&[
-        "compare",
-        "--samplers",
-        &samplers,
-        "--seeds",
-        "1",
-        "--epochs",
-        "1",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let (code, stdout, stderr) = run(&one_epoch_compare(&format!("random,{path}"), &out));
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("sequential"), "{stdout}");
     let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
@@ -351,37 +339,21 @@ fn broken_c_plugins_in_the_plugin_path_harm_no_command() {
     };
     let folder = tempfile::tempdir().unwrap();
     let broken = broken_folder(&cc, folder.path());
-    let with_path = |args: &[&str]| {
-        let output = harness()
-            .env("SAMPLER_PLUGIN_PATH", folder.path())
-            .args(args)
-            .output()
-            .unwrap();
-        (
-            output.status.code(),
-            String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
+    let with_path = |args: &[String]| {
+        outcome(
+            harness()
+                .env("SAMPLER_PLUGIN_PATH", folder.path())
+                .args(args),
         )
     };
     let (code, stdout, stderr) =
-        with_path(&["knn", "--synthetic", "200", "--dim", "8", "--k", "5"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
-    let (code, stdout, stderr) = with_path(&["check", "sequential"]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+        with_path(&["knn", "--synthetic", "200", "--dim", "8", "--k", "5"].map(String::from));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) = with_path(&["check", "sequential"].map(String::from));
+    assert_eq!(code, 0, "{stdout}{stderr}");
     let out = folder.path().join("out");
-    let (code, stdout, stderr) = with_path(&[
-        "compare",
-        "--samplers",
-        "random",
-        "--seeds",
-        "1",
-        "--epochs",
-        "1",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let (code, stdout, stderr) = with_path(&one_epoch_compare("random", &out));
+    assert_eq!(code, 0, "{stdout}{stderr}");
     // Checking a broken library by path says why, as an error (exit 2), not a signal.
     for (path, field, reason) in broken {
         let (code, stdout, stderr) = run(&["check", path.to_str().unwrap()]);

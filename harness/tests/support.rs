@@ -39,13 +39,37 @@ pub fn harness() -> Command {
 }
 
 /// Runs the harness and returns (exit code, stdout, stderr).
-pub fn run(args: &[&str]) -> (i32, String, String) {
-    let output = harness().args(args).output().expect("harness runs");
+pub fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, String, String) {
+    outcome(harness().args(args))
+}
+
+/// Runs a prepared harness command and returns (exit code, stdout, stderr).
+pub fn outcome(command: &mut Command) -> (i32, String, String) {
+    let output = command.output().expect("harness runs");
     (
         output.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// The arguments of a quiet one-seed, one-epoch `compare` of `samplers` on the synthetic task.
+pub fn one_epoch_compare(samplers: &str, out: &std::path::Path) -> Vec<String> {
+    let out = out.to_str().expect("UTF-8 temporary path");
+    [
+        "compare",
+        "--samplers",
+        samplers,
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        out,
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// The folder of `sampler_abi.h`, for compiling C plugins.
