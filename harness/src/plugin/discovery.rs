@@ -135,7 +135,8 @@ impl Scan {
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
     #[error(
-        "no sampler named '{name}' (known: {}; searched: {}{}). Give a path to a plugin library, or add its folder with --plugin-dir",
+        "no sampler named '{name}'{} (known: {}; searched: {}{}). Give a path to a plugin library, or add its folder with --plugin-dir",
+        closest(name, known).map(|m| format!(", did you mean '{m}'?")).unwrap_or_default(),
         if known.is_empty() { "none".to_string() } else { known.join(", ") },
         folders.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
         match not_loaded {
@@ -153,6 +154,32 @@ pub enum ResolveError {
     },
     #[error(transparent)]
     Plugin(#[from] PluginError),
+}
+
+/// The known name closest to `name` when it is a likely misspelling (at most two edits, and at
+/// most half the name's length).
+fn closest<'a>(name: &str, known: &'a [String]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .filter(|&(distance, _)| distance <= 2 && distance <= name.chars().count() / 2)
+        .min()
+        .map(|(_, candidate)| candidate.as_str())
+}
+
+/// Levenshtein distance between two short names, in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 fn search_folders(explicit: &[PathBuf]) -> Vec<PathBuf> {
@@ -176,6 +203,29 @@ fn search_folders(explicit: &[PathBuf]) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_name_gets_a_suggestion_and_an_unrelated_one_none() {
+        let known: Vec<String> = ["curriculum", "hard", "progressive", "random"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(closest("hrad", &known), Some("hard"));
+        assert_eq!(closest("curiculum", &known), Some("curriculum"));
+        assert_eq!(closest("randmo", &known), Some("random"));
+        assert_eq!(closest("ance", &known), None);
+        assert_eq!(closest("xy", &known), None);
+        let error = ResolveError::Unknown {
+            name: "hrad".into(),
+            known,
+            folders: Vec::new(),
+            not_loaded: 0,
+        }
+        .to_string();
+        assert!(
+            error.starts_with("no sampler named 'hrad', did you mean 'hard'? (known: "),
+            "{error}"
+        );
+    }
 
     #[test]
     fn plugin_file_names_follow_the_convention() {
