@@ -81,6 +81,18 @@ class StepResult:
     after: dict[str, torch.Tensor]
 
 
+def parity_model(config: dict) -> GraphTransformer:
+    """The reference model at the sizes in `config`, without dropout (the two sides draw their
+    dropout masks from different generators, so parity is checked without them)."""
+    return GraphTransformer(
+        hidden=config["hidden"],
+        out_dim=config["output_dim"],
+        layers=config["layers"],
+        heads=config["heads"],
+        dropout=0.0,
+    )
+
+
 def one_step(model: GraphTransformer, batch: dict, texts: torch.Tensor, hyper: Hyper) -> StepResult:
     """Forward (dropout must be 0), loss, backward, clip, one AdamW step; `model` is updated."""
     model.train()
@@ -185,13 +197,7 @@ def read_case(path: Path):
         if config["hidden"] % config["heads"]:
             raise MalformedInput(f"hidden {config['hidden']} is not a multiple of heads {config['heads']}")
 
-        model = GraphTransformer(
-            hidden=config["hidden"],
-            out_dim=config["output_dim"],
-            layers=config["layers"],
-            heads=config["heads"],
-            dropout=0.0,
-        )
+        model = parity_model(config)
         state = model.state_dict()
         for prefix in ("param.", "after."):
             present = {k[len(prefix) :] for k in arrays.files if k.startswith(prefix)}
@@ -403,13 +409,7 @@ def self_test_arrays(data_dir: Path, seed: int = 7) -> dict[str, np.ndarray]:
     )
     config = {"hidden": 128, "heads": 4, "layers": 4, "output_dim": texts.shape[1]}
     torch.manual_seed(seed)
-    model = GraphTransformer(
-        hidden=config["hidden"],
-        out_dim=config["output_dim"],
-        layers=config["layers"],
-        heads=config["heads"],
-        dropout=0.0,
-    )
+    model = parity_model(config)
     before = {k: v.detach().clone() for k, v in model.state_dict().items()}
     batch = {
         "x": graph.x,
