@@ -3,11 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::compare::plan::CompareArgs;
+use crate::compare::plan::{CompareArgs, RunTimeout};
 use crate::plugin::PluginRegistry;
+use crate::signals::InterruptFlag;
+use crate::worker::WorkerArgs;
 use crate::{conformance, selftest};
 
 /// Test and benchmark harness for contrastive-retrieval batch samplers.
@@ -34,6 +36,9 @@ pub enum Command {
         /// The plugin's configuration as a JSON object.
         #[arg(long, default_value = "{}", value_name = "JSON")]
         config: String,
+        /// Stop the suite (and fail it) when it takes longer than this (e.g. 90s, 5m).
+        #[arg(long, default_value = "5m", value_name = "DURATION")]
+        timeout: RunTimeout,
     },
     /// Train and evaluate every sampler under one fixed protocol and report retrieval metrics.
     Compare(CompareArgs),
@@ -62,7 +67,15 @@ pub enum Command {
     },
     /// Exact top-k cosine neighbour table of an embedding file: time, peak memory, bound.
     Knn(crate::commands::knn::KnnArgs),
+    /// Internal: a job the harness runs in a separate process (see `worker.rs`).
+    #[command(hide = true)]
+    Worker(WorkerArgs),
 }
+
+/// Exit code of a comparison in which some runs failed (the others' results are written).
+pub const EXIT_RUNS_FAILED: u8 = 3;
+/// Exit code of a comparison stopped by SIGINT or SIGTERM (128 + SIGINT, as shells do).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command; the exit code says whether checks passed.
 ///
@@ -75,18 +88,34 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", crate::commands::list::render(&registry()));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { sampler, config } => {
+        Command::Check {
+            sampler,
+            config,
+            timeout,
+        } => {
             let plugin = registry().resolve(&sampler)?;
-            let report = conformance::run(&plugin, &config);
+            let report = conformance::run_isolated(&plugin, &config, timeout.0)?;
             print!("{}", report.render());
             Ok(verdict(report.passed()))
         }
         Command::Compare(args) => {
             let plan = args.plan()?;
-            let outcome = crate::compare::run(&plan, &registry())?;
+            let interrupt = if plan.in_process {
+                InterruptFlag::never()
+            } else {
+                InterruptFlag::install().context("listening for Ctrl-C")?
+            };
+            let outcome = crate::compare::run(&plan, &registry(), &interrupt)?;
             print!("{}", outcome.table);
+            eprint!("{}", outcome.notes(&plan));
             println!("reports: {}", plan.out.display());
-            Ok(ExitCode::SUCCESS)
+            Ok(if outcome.interrupted {
+                ExitCode::from(EXIT_INTERRUPTED)
+            } else if !outcome.failures.is_empty() {
+                ExitCode::from(EXIT_RUNS_FAILED)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Report { folder } => {
             print!("{}", crate::report::generate(&folder)?);
@@ -114,6 +143,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", crate::commands::knn::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Worker(args) => Ok(crate::worker::serve(args)),
     }
 }
 

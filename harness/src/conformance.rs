@@ -8,9 +8,13 @@ use fixtures::ClusterSpec;
 use sampler_api::contract::{HardnessMeter, QuarterShares, hard_per_batch, hard_shortfalls};
 use sampler_api::{EpochBuffers, EpochNote, Sampler, SamplerData};
 
+use std::time::Duration;
+
+use crate::compare::events::RunEvent;
 use crate::epochs::run_epoch;
 use crate::plugin::{ForeignSampler, LoadedPlugin, PluginError};
 use crate::sampler_set::SamplerInputs;
+use crate::signals::describe_exit;
 use crate::table::TextTable;
 
 /// Ten times the guide's quick test, so every batch size and shape occurs.
@@ -78,26 +82,96 @@ impl ConformanceReport {
     }
 }
 
-struct Suite {
+struct Suite<'a> {
     rows: Vec<CheckRow>,
+    /// Sees each row as soon as it is known (a worker streams them to the harness).
+    on_row: &'a mut dyn FnMut(&CheckRow),
 }
 
-impl Suite {
+impl Suite<'_> {
     fn record(&mut self, check: impl Into<String>, outcome: Result<String, String>) -> bool {
         let passed = outcome.is_ok();
         let detail = outcome.unwrap_or_else(|e| e);
-        self.rows.push(CheckRow {
+        let row = CheckRow {
             check: check.into(),
             passed,
             detail,
-        });
+        };
+        (self.on_row)(&row);
+        self.rows.push(row);
         passed
     }
 }
 
+/// Runs the suite in a worker process, so a plugin that crashes or hangs (past `timeout`)
+/// fails the suite with the cause named instead of taking the harness down; the rows finished
+/// before stay in the report.
+pub fn run_isolated(
+    plugin: &LoadedPlugin,
+    config_json: &str,
+    timeout: Duration,
+) -> anyhow::Result<ConformanceReport> {
+    let command = crate::worker::command(&[
+        "check".as_ref(),
+        "--library".as_ref(),
+        plugin.path.as_os_str(),
+        "--config".as_ref(),
+        config_json.as_ref(),
+    ])?;
+    let mut rows = Vec::new();
+    let end = crate::worker::run_to_end(command, Some(timeout), &mut |event| {
+        if let RunEvent::CheckRow {
+            check,
+            passed,
+            detail,
+        } = event
+        {
+            rows.push(CheckRow {
+                check: check.clone(),
+                passed: *passed,
+                detail: detail.clone(),
+            });
+        }
+    })?;
+    if !(end.finished && end.status.success()) {
+        let cause = if end.timed_out {
+            format!(
+                "did not finish within --timeout {} s and was stopped",
+                timeout.as_secs_f64()
+            )
+        } else if let Some(error) = end.error {
+            error
+        } else {
+            format!("the worker process {}", describe_exit(end.status))
+        };
+        rows.push(CheckRow {
+            check: "suite runs to the end".into(),
+            passed: false,
+            detail: format!("{cause}, after the checks above"),
+        });
+    }
+    Ok(ConformanceReport {
+        plugin_name: plugin.name.clone(),
+        plugin_path: plugin.path.display().to_string(),
+        rows,
+    })
+}
+
 /// Runs every check on `plugin` configured with `config_json`.
 pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
-    let mut suite = Suite { rows: Vec::new() };
+    run_streaming(plugin, config_json, &mut |_| {})
+}
+
+/// [`run`], handing each row to `on_row` as soon as it is known.
+pub fn run_streaming(
+    plugin: &LoadedPlugin,
+    config_json: &str,
+    on_row: &mut dyn FnMut(&CheckRow),
+) -> ConformanceReport {
+    let mut suite = Suite {
+        rows: Vec::new(),
+        on_row,
+    };
     suite.record(
         "ABI version",
         Ok(format!(
@@ -132,7 +206,7 @@ pub fn run(plugin: &LoadedPlugin, config_json: &str) -> ConformanceReport {
     let inputs = match SamplerInputs::for_samplers(
         fixture.embeddings,
         FIXTURE.dim,
-        [(plugin.name.as_str(), &sampler as &dyn Sampler)],
+        [(plugin.name.as_str(), sampler.neighbours_needed())],
     ) {
         Ok(inputs) => inputs,
         Err(e) => {

@@ -22,4 +22,6 @@ pub mod regress;
 pub mod report;
 pub mod sampler_set;
 pub mod selftest;
+pub mod signals;
 pub mod table;
+pub mod worker;

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 use anyhow::{Result, bail};
-use sampler_api::{Sampler, SamplerData};
+use sampler_api::SamplerData;
 use serde_json::{Map, Value};
 
 use crate::plugin::{ForeignSampler, LoadedPlugin, PluginRegistry};
@@ -30,17 +30,19 @@ impl ConfiguredSampler {
     /// The sampler as errors name it, once per chain: its label, and the plugin's name when it
     /// differs, with the library's path.
     pub fn describe(&self) -> String {
-        let plugin = self.plugin();
-        if plugin.name == self.label {
-            format!("sampler '{}' ({})", self.label, plugin.path.display())
-        } else {
-            format!(
-                "sampler '{}' (plugin '{}', {})",
-                self.label,
-                plugin.name,
-                plugin.path.display()
-            )
-        }
+        describe(&self.label, self.plugin())
+    }
+}
+
+fn describe(label: &str, plugin: &LoadedPlugin) -> String {
+    if plugin.name == label {
+        format!("sampler '{label}' ({})", plugin.path.display())
+    } else {
+        format!(
+            "sampler '{label}' (plugin '{}', {})",
+            plugin.name,
+            plugin.path.display()
+        )
     }
 }
 
@@ -120,6 +122,18 @@ impl FromStr for SamplerSetting {
     }
 }
 
+impl fmt::Display for SamplerSetting {
+    /// The `--set` text that parses back to this setting.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.value {
+            Value::String(text) if serde_json::from_str::<Value>(text).is_err() => {
+                write!(f, "{}.{}={text}", self.label, self.key)
+            }
+            other => write!(f, "{}.{}={other}", self.label, self.key),
+        }
+    }
+}
+
 /// The settings grouped by sampler label; a key set twice is an error (which value was meant
 /// cannot be guessed).
 pub fn group_settings(settings: &[SamplerSetting]) -> Result<BTreeMap<String, Map<String, Value>>> {
@@ -138,22 +152,53 @@ pub fn group_settings(settings: &[SamplerSetting]) -> Result<BTreeMap<String, Ma
     Ok(grouped)
 }
 
-/// Resolves `specs` and creates each sampler with its overrides. Every override must name a
+/// A sampler of the list, resolved to its library and configuration but not yet created (no
+/// plugin code has run beyond its descriptor).
+#[derive(Debug, Clone)]
+pub struct ResolvedSampler {
+    pub label: String,
+    pub config_json: String,
+    pub plugin: LoadedPlugin,
+}
+
+impl ResolvedSampler {
+    /// Creates the sampler (runs the plugin's `create`).
+    pub fn create(&self) -> Result<ConfiguredSampler> {
+        let sampler = ForeignSampler::new(&self.plugin, &self.config_json).map_err(|e| {
+            if self.label == self.plugin.name {
+                anyhow::Error::new(e)
+            } else {
+                anyhow::Error::new(e).context(format!("sampler '{}'", self.label))
+            }
+        })?;
+        Ok(ConfiguredSampler {
+            label: self.label.clone(),
+            config_json: self.config_json.clone(),
+            sampler,
+        })
+    }
+
+    /// The sampler as errors name it (see [`ConfiguredSampler::describe`]).
+    pub fn describe(&self) -> String {
+        describe(&self.label, &self.plugin)
+    }
+}
+
+/// Resolves `specs` to libraries and gives each its overrides. Every override must name a
 /// sampler of the list.
-pub fn configure(
+pub fn resolve_samplers(
     registry: &PluginRegistry,
     specs: &[SamplerSpec],
     overrides: &BTreeMap<String, Map<String, Value>>,
-) -> Result<Vec<ConfiguredSampler>> {
-    let mut samplers: Vec<ConfiguredSampler> = Vec::new();
+) -> Result<Vec<ResolvedSampler>> {
+    let mut samplers: Vec<ResolvedSampler> = Vec::new();
     for spec in specs {
         let target = spec.target.as_str();
         // Errors name the plugin (by name or path) themselves; only a label is news to them.
-        let in_label = |error: anyhow::Error| match &spec.label {
-            Some(label) => error.context(format!("sampler '{label}'")),
-            None => error,
-        };
-        let plugin = registry.resolve(target).map_err(|e| in_label(e.into()))?;
+        let plugin = registry.resolve(target).map_err(|e| match &spec.label {
+            Some(label) => anyhow::Error::new(e).context(format!("sampler '{label}'")),
+            None => e.into(),
+        })?;
         let label = spec.label.clone().unwrap_or_else(|| plugin.name.clone());
         if samplers.iter().any(|s| s.label == label) {
             bail!(
@@ -162,17 +207,10 @@ pub fn configure(
         }
         let config_json =
             Value::Object(overrides.get(&label).cloned().unwrap_or_default()).to_string();
-        let sampler = ForeignSampler::new(&plugin, &config_json).map_err(|e| {
-            if label == plugin.name {
-                e.into()
-            } else {
-                in_label(e.into())
-            }
-        })?;
-        samplers.push(ConfiguredSampler {
+        samplers.push(ResolvedSampler {
             label,
             config_json,
-            sampler,
+            plugin,
         });
     }
     if let Some(unknown) = overrides
@@ -203,16 +241,16 @@ pub struct SamplerInputs {
 }
 
 impl SamplerInputs {
-    /// Computes the neighbour table for the samplers' largest need.
+    /// Computes the neighbour table for the samplers' largest need (each a label and the
+    /// neighbours per item it asks for).
     pub fn for_samplers<'a>(
         embeddings: Vec<f32>,
         dim: usize,
-        samplers: impl IntoIterator<Item = (&'a str, &'a dyn Sampler)>,
+        needs: impl IntoIterator<Item = (&'a str, usize)>,
     ) -> Result<Self> {
         let n_items = embeddings.len() / dim.max(1);
         let mut k = 0;
-        for (label, sampler) in samplers {
-            let needed = sampler.neighbours_needed();
+        for (label, needed) in needs {
             if needed >= n_items {
                 bail!(
                     "sampler '{label}' needs {needed} neighbours per item, but the dataset has only {n_items} items (k must be smaller): lower its hardness_k"
@@ -279,6 +317,10 @@ mod tests {
         assert!("hard=0.7".parse::<SamplerSetting>().is_err());
         let grouped = group_settings(&[ratio.clone(), text]).unwrap();
         assert_eq!(grouped["hard"].len(), 2);
+        for text in ["hard.hard_ratio=0.7", "hard.mode=fast", "hard.name=\"0.7\""] {
+            let setting: SamplerSetting = text.parse().unwrap();
+            assert_eq!(setting.to_string().parse::<SamplerSetting>(), Ok(setting));
+        }
         let again: SamplerSetting = "hard.hard_ratio=0.5".parse().unwrap();
         let error = group_settings(&[ratio, again]).unwrap_err().to_string();
         assert!(error.contains("given twice (0.7 and 0.5)"), "{error}");

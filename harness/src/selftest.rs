@@ -82,7 +82,7 @@ pub fn run(registry: &PluginRegistry, seed: u64) -> Result<SelftestReport> {
         cases
             .iter()
             .zip(&samplers)
-            .map(|(case, sampler)| (case.0, sampler as &dyn Sampler)),
+            .map(|(case, sampler)| (case.0, sampler.neighbours_needed())),
     )?;
     let data = inputs.view(BATCH_SIZE, seed, false)?;
     let mut buffers = EpochBuffers::new(spec.items);

@@ -21,7 +21,7 @@ use crate::support::{C_INCLUDE, c_compiler, harness, one_epoch_compare, outcome,
 const SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/c");
 
 /// Compiles `source` (in `tests/c/`) with `flags`, failing the test with the compiler's output.
-fn compile(cc: &str, source: &str, output: &Path, flags: &[&str]) {
+pub fn compile(cc: &str, source: &str, output: &Path, flags: &[&str]) {
     let result = Command::new(cc)
         .args(flags)
         .arg("-I")
@@ -39,7 +39,7 @@ fn compile(cc: &str, source: &str, output: &Path, flags: &[&str]) {
 }
 
 /// Builds `tests/c/<source>` into `folder/lib<stem>.so` (the platform's library name).
-fn plugin(cc: &str, source: &str, folder: &Path, stem: &str, defines: &[&str]) -> PathBuf {
+pub fn plugin(cc: &str, source: &str, folder: &Path, stem: &str, defines: &[&str]) -> PathBuf {
     let path = folder.join(format!(
         "{}{stem}{}",
         std::env::consts::DLL_PREFIX,

@@ -32,7 +32,12 @@ pub fn test_cache_dir() -> PathBuf {
 
 /// The harness binary, with no plugin path from the environment and the test cache.
 pub fn harness() -> Command {
-    let mut command = Command::cargo_bin("harness").expect("harness binary");
+    Command::from_std(harness_process())
+}
+
+/// [`harness`] as a plain process command, for tests that start it and signal it.
+pub fn harness_process() -> std::process::Command {
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin!("harness"));
     command.env_remove("SAMPLER_PLUGIN_PATH");
     command.env(harness::neighbours::cache::CACHE_ENV, test_cache_dir());
     command

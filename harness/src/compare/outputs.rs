@@ -1,86 +1,178 @@
-//! The files of a comparison, created before training starts and rewritten atomically after
-//! every finished run, so an interrupted comparison keeps what it finished.
+//! The files of a comparison. Each run writes its own folder (its rows of `runs.csv` and
+//! `epochs.csv`, its log and per-query ranks), its row file last, so a run folder with `run.csv`
+//! is a finished run. After every finished or failed run the top-level tables are assembled
+//! from the finished runs in plan order and rewritten atomically: an interrupted comparison
+//! keeps everything it finished, and a resumed one ends with the same files as an
+//! uninterrupted one.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use super::plan_file::{PlanFile, PlannedRun};
 use super::records::{
-    EpochRecord, RunContext, RunRecord, epoch_columns, reciprocal_rank_columns, run_columns,
-    training_log,
+    RunContext, RunRecord, epoch_columns, reciprocal_rank_columns, run_columns, training_log,
 };
 use crate::report::csv_file::{Columns, CsvTable, write_atomically};
-use crate::report::runs::{RECIPROCAL_RANKS_FILE, run_folder};
+use crate::report::runs::{FAILED_RUNS_FILE, RECIPROCAL_RANKS_FILE, run_folder};
 use crate::report::summary::summary_columns;
 
-/// `runs.csv`, `epochs.csv` and, per run, `training_logs.json` and the per-query reciprocal
-/// ranks; the report files are generated from these at the end.
-#[derive(Debug)]
-pub struct Outputs {
-    folder: PathBuf,
-    runs: Option<CsvTable<RunRecord, RunContext>>,
-    epochs: Option<CsvTable<EpochRecord, RunRecord>>,
-}
+/// A run's own row of `runs.csv` (with the header); written last, it marks the run finished.
+const RUN_ROW_FILE: &str = "run.csv";
+/// A run's own rows of `epochs.csv` (with the header).
+const EPOCH_ROWS_FILE: &str = "epochs.csv";
 
-impl Outputs {
-    /// Creates the folder (it must be new or empty: earlier results are never overwritten) and
-    /// a header-only `summary.csv`, so an unwritable location fails before any training.
-    pub fn create(folder: &Path) -> Result<Self> {
-        if folder.exists() {
-            let mut entries =
-                std::fs::read_dir(folder).with_context(|| format!("--out {}", folder.display()))?;
-            if entries.next().is_some() {
-                bail!(
-                    "--out {}: the folder is not empty; choose a new one so earlier results stay intact",
-                    folder.display()
-                );
-            }
+/// Checks that `folder` may receive a new comparison (it must be new or empty: earlier results
+/// are never overwritten), without creating anything.
+pub fn check_new_folder(folder: &Path) -> Result<()> {
+    if folder.is_file() {
+        bail!("--out {}: this is a file, not a folder", folder.display());
+    }
+    if folder.exists() {
+        let mut entries =
+            std::fs::read_dir(folder).with_context(|| format!("--out {}", folder.display()))?;
+        if entries.next().is_some() {
+            bail!(
+                "--out {}: the folder is not empty; choose a new one so earlier results stay intact (or continue it with --resume {})",
+                folder.display(),
+                folder.display()
+            );
         }
-        std::fs::create_dir_all(folder)
-            .with_context(|| format!("--out {}: cannot create the folder", folder.display()))?;
-        CsvTable::create(folder.join("summary.csv"), summary_columns())
-            .with_context(|| format!("--out {}", folder.display()))?;
-        Ok(Outputs {
-            folder: folder.to_path_buf(),
-            runs: None,
-            epochs: None,
-        })
     }
-
-    /// Adds a finished run to `runs.csv` and `epochs.csv` and writes its own files.
-    pub fn record_run(&mut self, run: &RunRecord, context: &RunContext) -> Result<()> {
-        let run_folder = run_folder(&self.folder, &run.sampler.label, run.seed);
-        std::fs::create_dir_all(&run_folder)
-            .with_context(|| format!("creating {}", run_folder.display()))?;
-        let log = serde_json::to_vec_pretty(&training_log(run, context))?;
-        write_atomically(&run_folder.join("training_logs.json"), &log)?;
-        let evaluation = &run.last().evaluation;
-        CsvTable::create(
-            run_folder.join(RECIPROCAL_RANKS_FILE),
-            reciprocal_rank_columns(),
-        )?
-        .append(
-            evaluation,
-            0..evaluation.text_to_item.reciprocal_ranks.len(),
-        )?;
-        table(&mut self.runs, self.folder.join("runs.csv"), run_columns)?.append(context, [run])?;
-        table(
-            &mut self.epochs,
-            self.folder.join("epochs.csv"),
-            epoch_columns,
-        )?
-        .append(run, &run.epochs)
-    }
+    Ok(())
 }
 
-/// The table, created with its header on first use (when the first run finishes).
-fn table<T: 'static, C: 'static>(
-    table: &mut Option<CsvTable<T, C>>,
-    path: PathBuf,
-    columns: fn() -> Columns<T, C>,
-) -> Result<&mut CsvTable<T, C>> {
-    if table.is_none() {
-        *table = Some(CsvTable::create(path, columns())?);
+/// Creates the folder of a new comparison with its plan and a header-only `summary.csv`.
+pub fn create(folder: &Path, plan: &PlanFile) -> Result<()> {
+    std::fs::create_dir_all(folder)
+        .with_context(|| format!("--out {}: cannot create the folder", folder.display()))?;
+    plan.write(folder)
+        .with_context(|| format!("--out {}", folder.display()))?;
+    CsvTable::create(folder.join("summary.csv"), summary_columns())
+        .with_context(|| format!("--out {}", folder.display()))?;
+    Ok(())
+}
+
+/// Whether a run of the plan has finished (its row file exists).
+pub fn is_finished(folder: &Path, run: &PlannedRun) -> bool {
+    run_folder(folder, &run.sampler, run.seed)
+        .join(RUN_ROW_FILE)
+        .is_file()
+}
+
+/// Writes a finished run's folder; its row file comes last.
+pub fn write_run(folder: &Path, run: &RunRecord, context: &RunContext) -> Result<()> {
+    let run_folder = run_folder(folder, &run.sampler.label, run.seed);
+    std::fs::create_dir_all(&run_folder)
+        .with_context(|| format!("creating {}", run_folder.display()))?;
+    let log = serde_json::to_vec_pretty(&training_log(run, context))?;
+    write_atomically(&run_folder.join("training_logs.json"), &log)?;
+    let evaluation = &run.last().evaluation;
+    CsvTable::create(
+        run_folder.join(RECIPROCAL_RANKS_FILE),
+        reciprocal_rank_columns(),
+    )?
+    .append(
+        evaluation,
+        0..evaluation.text_to_item.reciprocal_ranks.len(),
+    )?;
+    CsvTable::create(run_folder.join(EPOCH_ROWS_FILE), epoch_columns())?
+        .append(run, &run.epochs)?;
+    CsvTable::create(run_folder.join(RUN_ROW_FILE), run_columns())?.append(context, [run])
+}
+
+/// Rewrites `runs.csv` and `epochs.csv` from the finished runs' folders, in plan order.
+pub fn assemble(folder: &Path, plan: &PlanFile) -> Result<()> {
+    let finished: Vec<PathBuf> = plan
+        .runs
+        .iter()
+        .filter(|run| is_finished(folder, run))
+        .map(|run| run_folder(folder, &run.sampler, run.seed))
+        .collect();
+    concatenate(
+        &finished,
+        RUN_ROW_FILE,
+        run_columns(),
+        &folder.join("runs.csv"),
+    )?;
+    concatenate(
+        &finished,
+        EPOCH_ROWS_FILE,
+        epoch_columns(),
+        &folder.join("epochs.csv"),
+    )
+}
+
+/// One table holding the rows of `file` in every run folder, in order; each part must carry
+/// the table's header.
+fn concatenate<T: 'static, C: 'static>(
+    run_folders: &[PathBuf],
+    file: &str,
+    columns: Columns<T, C>,
+    out: &Path,
+) -> Result<()> {
+    let header = columns.header();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header)?;
+    for run_folder in run_folders {
+        let part = run_folder.join(file);
+        let mut reader =
+            csv::Reader::from_path(&part).with_context(|| format!("reading {}", part.display()))?;
+        if reader
+            .headers()?
+            .iter()
+            .ne(header.iter().map(String::as_str))
+        {
+            bail!(
+                "{}: its columns are not this harness's; it was written by another version",
+                part.display()
+            );
+        }
+        for record in reader.records() {
+            writer.write_record(&record.with_context(|| format!("reading {}", part.display()))?)?;
+        }
     }
-    Ok(table.as_mut().expect("created above"))
+    write_atomically(out, &writer.into_inner().context("finishing CSV text")?)
+}
+
+/// A run that did not finish, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailedRun {
+    pub sampler: String,
+    pub seed: u64,
+    /// The epoch it was in, if it had started one.
+    pub epoch: Option<u32>,
+    pub reason: String,
+}
+
+/// Rewrites `failed_runs.csv` (removed when no run failed).
+pub fn write_failures(folder: &Path, failures: &[FailedRun]) -> Result<()> {
+    let path = folder.join(FAILED_RUNS_FILE);
+    if failures.is_empty() {
+        return match std::fs::remove_file(&path) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                Err(error).with_context(|| format!("removing {}", path.display()))
+            }
+            _ => Ok(()),
+        };
+    }
+    let columns = Columns::new()
+        .text("sampler", |f: &FailedRun, _: &()| f.sampler.clone())
+        .text("seed", |f, _| f.seed)
+        .text("epoch", |f, _| {
+            f.epoch.map(|e| e.to_string()).unwrap_or_default()
+        })
+        .text("reason", |f, _| f.reason.clone());
+    CsvTable::create(path, columns)?.append(&(), failures)
+}
+
+/// Removes what an unfinished run left in its folder, so a resumed run starts clean.
+pub fn clear_unfinished(folder: &Path, run: &PlannedRun) -> Result<()> {
+    let run_folder = run_folder(folder, &run.sampler, run.seed);
+    match std::fs::remove_dir_all(&run_folder) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            Err(error).with_context(|| format!("clearing {}", run_folder.display()))
+        }
+        _ => Ok(()),
+    }
 }

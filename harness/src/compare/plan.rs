@@ -1,20 +1,32 @@
 //! `harness compare` flags, validated once into a plan with messages that name the flag.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use models::{ItemEncoderKind, LinearTemperature, ProtocolConfig, TextTowerKind};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_with::{DisplayFromStr, serde_as};
+
+use super::plan_file::PlanFile;
 
 use crate::dataset::{DatasetChoice, DatasetSpec, Manifest};
 use crate::device::DeviceChoice;
 use crate::sampler_set::{SamplerSetting, SamplerSpec};
 
-/// Flags of `harness compare`.
-#[derive(Debug, Clone, clap::Args)]
-pub struct CompareArgs {
+/// The flags that decide a comparison's results: its samplers, seeds, protocol and data. They
+/// are stored in the output folder's `plan.json` (by their command-line text), so a worker
+/// process, a resumed comparison and a later check all read the same settings.
+#[serde_as]
+#[derive(Debug, Clone, PartialEq, clap::Args, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
     /// Samplers to compare, comma-separated; the first is the baseline. Each is a plugin name,
     /// a path to a plugin library, or LABEL=NAME-OR-PATH to run one plugin under two configurations.
-    #[arg(long, value_delimiter = ',', required = true, value_name = "LIST")]
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    #[serde_as(as = "Vec<DisplayFromStr>")]
     pub samplers: Vec<SamplerSpec>,
     /// Run seeds 1..=N (each seed fixes the initial weights and the batches).
     #[arg(
@@ -50,10 +62,13 @@ pub struct CompareArgs {
     pub grad_clip: f64,
     /// Sampler setting, e.g. --set hard.hard_ratio=0.7 (repeatable; VALUE is JSON or text).
     #[arg(long = "set", value_name = "SAMPLER.KEY=VALUE")]
+    #[serde(rename = "set")]
+    #[serde_as(as = "Vec<DisplayFromStr>")]
     pub sets: Vec<SamplerSetting>,
     /// Dataset: synthetic (built in), chebi20 (the shared folder layout in --data-dir) or the
     /// path of a dataset manifest (.json).
     #[arg(long, default_value = "synthetic", value_name = "NAME|MANIFEST")]
+    #[serde_as(as = "DisplayFromStr")]
     pub dataset: DatasetChoice,
     /// Folder of --dataset chebi20: train.tsv, test.tsv, train.minilm.npy, test.minilm.npy.
     #[arg(long, value_name = "DIR")]
@@ -64,46 +79,221 @@ pub struct CompareArgs {
     /// Item encoder: mlp, graph-transformer or fingerprint-mlp [default: mlp for synthetic,
     /// graph-transformer for molecule datasets].
     #[arg(long, value_name = "NAME")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub item_encoder: Option<ItemEncoderKind>,
     /// Text side: mlp, frozen or projection [default: mlp for synthetic, frozen for molecule
     /// datasets].
     #[arg(long, value_name = "NAME")]
+    #[serde_as(as = "Option<DisplayFromStr>")]
     pub text_tower: Option<TextTowerKind>,
     /// Leave out each epoch's short last batch (for every sampler).
     #[arg(long)]
     pub drop_last: bool,
     /// Where tensors live: cpu, cuda or cuda:N.
     #[arg(long, default_value = "cpu")]
+    #[serde_as(as = "DisplayFromStr")]
     pub device: DeviceChoice,
-    /// libtorch threads (fixed, so CPU results are reproducible).
+    /// libtorch threads per run (fixed, so CPU results are reproducible).
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+}
+
+/// Flags of `harness compare`: the settings, and how and where to run them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub settings: RunSettings,
     /// Output folder (must be new or empty); default: a new folder under ./runs.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "resume")]
     pub out: Option<PathBuf>,
+    /// Continue the interrupted (or partly failed) comparison in DIR: its finished runs are
+    /// kept after checking they match, the others run. The folder's plan.json supplies the
+    /// settings; flags given with --samplers must repeat them exactly.
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+    /// Runs at once, each in its own worker process (with --threads libtorch threads each).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub jobs: usize,
+    /// Stop a run that takes longer than this (e.g. 90s, 30m, 2h) and record it as failed.
+    #[arg(long, value_name = "DURATION")]
+    pub run_timeout: Option<RunTimeout>,
     /// Print only the final table.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Run every run inside this process instead of worker processes (for a debugger; a
+    /// crashing plugin then takes the harness down).
+    #[arg(long, hide = true, conflicts_with_all = ["jobs", "run_timeout"])]
+    pub in_process: bool,
+}
+
+/// `--run-timeout`: seconds, or a number with `s`, `m` or `h`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunTimeout(pub Duration);
+
+impl FromStr for RunTimeout {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+            Some((at, _)) => text.split_at(at),
+            None => (text, "s"),
+        };
+        let scale = match unit {
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            other => return Err(format!("unknown unit '{other}' in '{text}': use s, m or h")),
+        };
+        match number.trim().parse::<f64>() {
+            Ok(value) if value > 0.0 && value.is_finite() => {
+                Ok(RunTimeout(Duration::from_secs_f64(value * scale)))
+            }
+            _ => Err(format!(
+                "'{text}' is not a positive duration (e.g. 90s, 30m, 2h)"
+            )),
+        }
+    }
 }
 
 /// A validated comparison.
 #[derive(Debug, Clone)]
 pub struct ComparePlan {
-    pub samplers: Vec<SamplerSpec>,
-    pub sets: Vec<SamplerSetting>,
+    pub settings: RunSettings,
     pub seeds: Vec<u64>,
     pub protocol: ProtocolConfig,
     pub dataset: DatasetSpec,
-    /// An unparsable SMILES is an error rather than a skipped pair.
-    pub strict: bool,
-    pub drop_last: bool,
     pub out: PathBuf,
+    /// Whether `out` holds an interrupted comparison to continue.
+    pub resume: bool,
+    pub jobs: usize,
+    pub run_timeout: Option<Duration>,
     pub quiet: bool,
+    pub in_process: bool,
+}
+
+impl ComparePlan {
+    pub fn samplers(&self) -> &[SamplerSpec] {
+        &self.settings.samplers
+    }
+
+    pub fn sets(&self) -> &[SamplerSetting] {
+        &self.settings.sets
+    }
+
+    pub fn strict(&self) -> bool {
+        self.settings.strict
+    }
+
+    pub fn drop_last(&self) -> bool {
+        self.settings.drop_last
+    }
 }
 
 impl CompareArgs {
-    /// Checks every flag, naming the first bad one.
+    /// Checks every flag, naming the first bad one; with `--resume`, reads the folder's stored
+    /// settings and checks that any given flags repeat them.
     pub fn plan(&self) -> Result<ComparePlan> {
+        if self.jobs == 0 {
+            bail!("--jobs must be at least 1");
+        }
+        let (settings, out) = match &self.resume {
+            Some(folder) => (self.resumed_settings(folder)?, folder.clone()),
+            None => {
+                if self.settings.samplers.is_empty() {
+                    bail!("--samplers is required (or --resume DIR to continue a comparison)");
+                }
+                let out = match &self.out {
+                    Some(out) => out.clone(),
+                    None => default_out_dir(&self.settings.samplers),
+                };
+                (self.settings.with_absolute_paths()?, out)
+            }
+        };
+        let resolved = settings.resolve()?;
+        Ok(ComparePlan {
+            seeds: resolved.seeds,
+            protocol: resolved.protocol,
+            dataset: resolved.dataset,
+            settings,
+            out,
+            resume: self.resume.is_some(),
+            jobs: self.jobs,
+            run_timeout: self.run_timeout.map(|t| t.0),
+            quiet: self.quiet,
+            in_process: self.in_process,
+        })
+    }
+
+    /// The settings stored in `folder`, after checking the given flags against them.
+    fn resumed_settings(&self, folder: &Path) -> Result<RunSettings> {
+        let stored = PlanFile::read(folder)?.settings;
+        let (given, against) = if self.settings.samplers.is_empty() {
+            (self.settings.clone(), RunSettings::defaults())
+        } else {
+            (self.settings.with_absolute_paths()?, stored.clone())
+        };
+        let differing = differing_flags(&given, &against)?;
+        if differing.is_empty() {
+            return Ok(stored);
+        }
+        let flags = |describe: fn(&(String, Value, Value)) -> String| {
+            differing
+                .iter()
+                .map(describe)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if self.settings.samplers.is_empty() {
+            bail!(
+                "--resume {}: {} given without --samplers; leave out every setting (the folder's plan.json holds them) or repeat the original command in full",
+                folder.display(),
+                flags(|(flag, given, _)| format!("{flag} {given}"))
+            );
+        }
+        bail!(
+            "--resume {}: the comparison there was run with other settings: {}; continue it with its own flags (or none)",
+            folder.display(),
+            flags(|(flag, given, stored)| format!("{flag} ({given} here, {stored} in the plan)"))
+        )
+    }
+}
+
+/// Defaults, validation and storage of the settings.
+impl RunSettings {
+    /// Every flag at its default (no samplers).
+    pub fn defaults() -> Self {
+        #[derive(clap::Parser)]
+        struct SettingsOnly {
+            #[command(flatten)]
+            settings: RunSettings,
+        }
+        <SettingsOnly as clap::Parser>::try_parse_from(["compare"])
+            .expect("every setting has a default")
+            .settings
+    }
+
+    /// The settings with the data paths made absolute, so a worker started elsewhere (or a
+    /// resumed comparison) reads the same files.
+    fn with_absolute_paths(&self) -> Result<Self> {
+        let mut settings = self.clone();
+        if let Some(dir) = &settings.data_dir {
+            settings.data_dir = Some(
+                std::path::absolute(dir)
+                    .with_context(|| format!("--data-dir {}", dir.display()))?,
+            );
+        }
+        if let DatasetChoice::Manifest(path) = &settings.dataset {
+            settings.dataset = DatasetChoice::Manifest(
+                std::path::absolute(path)
+                    .with_context(|| format!("--dataset {}", path.display()))?,
+            );
+        }
+        Ok(settings)
+    }
+
+    /// Checks every setting, naming the first bad flag.
+    pub fn resolve(&self) -> Result<ResolvedSettings> {
         let seeds: Vec<u64> = if self.seed_list.is_empty() {
             if self.seeds == 0 {
                 bail!("--seeds must be at least 1");
@@ -144,20 +334,10 @@ impl CompareArgs {
             }
             other => anyhow::Error::new(other),
         })?;
-        let out = match &self.out {
-            Some(out) => out.clone(),
-            None => default_out_dir(&self.samplers),
-        };
-        Ok(ComparePlan {
-            samplers: self.samplers.clone(),
-            sets: self.sets.clone(),
+        Ok(ResolvedSettings {
             seeds,
             protocol,
             dataset,
-            strict: self.strict,
-            drop_last: self.drop_last,
-            out,
-            quiet: self.quiet,
         })
     }
 
@@ -208,6 +388,35 @@ impl CompareArgs {
             _ => Ok((item_encoder, text_tower)),
         }
     }
+}
+
+/// What valid settings resolve to.
+#[derive(Debug, Clone)]
+pub struct ResolvedSettings {
+    pub seeds: Vec<u64>,
+    pub protocol: ProtocolConfig,
+    pub dataset: DatasetSpec,
+}
+
+/// The flags whose values differ between two settings: the flag, its value in `given` and in
+/// `other`.
+fn differing_flags(
+    given: &RunSettings,
+    other: &RunSettings,
+) -> Result<Vec<(String, Value, Value)>> {
+    let (Value::Object(given), Value::Object(other)) =
+        (serde_json::to_value(given)?, serde_json::to_value(other)?)
+    else {
+        unreachable!("settings serialise as objects");
+    };
+    Ok(given
+        .into_iter()
+        .filter(|(key, value)| other.get(key.as_str()) != Some(value))
+        .map(|(key, value)| {
+            let there = other.get(key.as_str()).cloned().unwrap_or(Value::Null);
+            (format!("--{}", key.replace('_', "-")), value, there)
+        })
+        .collect())
 }
 
 /// The flag that sets a protocol field (the field itself, quoted, when no flag does).

@@ -52,6 +52,17 @@ impl FromStr for DatasetChoice {
     }
 }
 
+impl std::fmt::Display for DatasetChoice {
+    /// The `--dataset` text that parses back to this choice.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatasetChoice::Synthetic => f.write_str("synthetic"),
+            DatasetChoice::Chebi20 => f.write_str("chebi20"),
+            DatasetChoice::Manifest(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
 impl DatasetChoice {
     /// Whether the dataset holds molecules (rather than dense synthetic items).
     pub fn has_molecules(&self) -> bool {

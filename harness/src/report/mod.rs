@@ -212,7 +212,30 @@ fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
     for s in summaries {
         text.push_str(&sampler_line(s, &set.of(&s.label))?);
     }
+    text.push_str(&failed_runs(&set.folder)?);
     text.push_str("\nPlots: `mrr_by_epoch.svg`, `final_mrr.svg`, `paired_difference.svg`. Data: `runs.csv`, `epochs.csv`, `summary.csv`, per-run folders.\n");
+    Ok(text)
+}
+
+/// The "Failed runs" section of `summary.md` (empty when every run finished).
+fn failed_runs(folder: &Path) -> Result<String> {
+    let failures = runs::read_failures(folder)?;
+    if failures.is_empty() {
+        return Ok(String::new());
+    }
+    let mut text = format!(
+        "\n## Failed runs\n\n{} run(s) did not finish; the tables above use the finished runs only (paired statistics over the seeds both samplers finished). `harness compare --resume` runs them again.\n\n| Sampler | Seed | Epoch | Reason |\n|---|---|---|---|\n",
+        failures.len()
+    );
+    for failure in &failures {
+        text.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            failure.text("sampler")?,
+            failure.text("seed")?,
+            failure.text("epoch")?,
+            failure.text("reason")?.replace('|', "\\|")
+        ));
+    }
     Ok(text)
 }
 

@@ -78,18 +78,32 @@ pub struct RunSet {
 }
 
 impl RunSet {
-    /// Loads `runs.csv` from `folder`.
+    /// Loads `runs.csv` from `folder`. The samplers come in the order the comparison planned
+    /// them (its `plan.json`; else first appearance), so the baseline stays first even when
+    /// some of its runs failed.
     pub fn load(folder: &Path) -> Result<Self> {
         let runs = read_records(&folder.join("runs.csv"))?;
         if runs.is_empty() {
             bail!("{}: no finished runs", folder.join("runs.csv").display());
         }
-        let mut samplers: Vec<String> = Vec::new();
+        let mut samplers: Vec<String> = planned_samplers(folder)?;
         for run in &runs {
             let label = run.text(SamplerField::Label.name())?;
             if !samplers.iter().any(|s| s == label) {
                 samplers.push(label.to_string());
             }
+        }
+        samplers.retain(|label| {
+            runs.iter()
+                .any(|r| r.fields.get(SamplerField::Label.name()) == Some(label))
+        });
+        if let Some(baseline) = planned_samplers(folder)?.first()
+            && samplers.first() != Some(baseline)
+        {
+            bail!(
+                "{}: the baseline '{baseline}' has no finished run, so no sampler can be compared with it yet",
+                folder.display()
+            );
         }
         Ok(RunSet {
             folder: folder.to_path_buf(),
@@ -116,9 +130,32 @@ impl RunSet {
     }
 }
 
+/// The sampler labels of the folder's plan, baseline first (none without a plan).
+fn planned_samplers(folder: &Path) -> Result<Vec<String>> {
+    let path = folder.join(crate::compare::plan_file::PLAN_FILE);
+    if !path.is_file() {
+        return Ok(Vec::new());
+    }
+    let plan = crate::compare::plan_file::PlanFile::read(folder)?;
+    Ok(plan.samplers.into_iter().map(|s| s.label).collect())
+}
+
 /// Folder of one run's files.
 pub fn run_folder(folder: &Path, sampler: &str, seed: u64) -> PathBuf {
     folder.join(format!("{sampler}-seed{seed}"))
+}
+
+/// Name of the list of runs that did not finish (absent when every run finished).
+pub const FAILED_RUNS_FILE: &str = "failed_runs.csv";
+
+/// The rows of `failed_runs.csv`, if the folder has one.
+pub fn read_failures(folder: &Path) -> Result<Vec<Record>> {
+    let file = folder.join(FAILED_RUNS_FILE);
+    if file.is_file() {
+        read_records(&file)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// Name of the per-query file in a run folder.

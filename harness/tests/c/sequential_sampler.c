@@ -12,6 +12,13 @@
  */
 #include "sampler_abi.h"
 
+#if defined(MISBEHAVE)
+#include "misbehave.h"
+#else
+#define misbehave_in_create()
+#define misbehave_in_epoch(seed, epoch)
+#endif
+
 /* The state create hands out: a stateless plugin still returns a non-NULL state. */
 static const int STATELESS = 0;
 
@@ -30,6 +37,7 @@ static int is_space(uint8_t c) {
 /* Accepts an empty configuration or an empty JSON object, refuses anything else. */
 static SamplerStatus create(SamplerRawStr config, void **state, SamplerTextBuffer *error) {
     size_t i = 0, end = config.len;
+    misbehave_in_create();
     while (i < end && is_space(config.ptr[i])) {
         i++;
     }
@@ -65,6 +73,7 @@ static SamplerStatus epoch(const void *state, const SamplerRawInputs *inputs, ui
     uint64_t offset = mix(inputs->seed ^ mix(epoch)) % n;
     uint64_t kept = inputs->drop_last ? n - n % size : n;
     (void)state;
+    misbehave_in_epoch(inputs->seed, epoch);
     if (out->items_capacity < kept || out->batch_ends_capacity < (kept + size - 1) / size) {
         sampler_text_write(error, "output buffers too small");
         return SAMPLER_STATUS_ERROR;
