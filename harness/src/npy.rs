@@ -37,11 +37,20 @@ pub fn read_matrix(path: &Path) -> anyhow::Result<NpyMatrix> {
     parse_npy(&bytes).map_err(|reason| anyhow::anyhow!("{}: {reason}", path.display()))
 }
 
-/// Reads several files with the same column count and stacks their rows.
+/// Reads several files with the same column count and stacks their rows; a row that cannot be
+/// an embedding (NaN, infinite, all zeros) is an error naming its file and row.
 pub fn read_stacked(paths: &[&Path]) -> anyhow::Result<NpyMatrix> {
     let mut stacked: Option<NpyMatrix> = None;
     for path in paths {
         let next = read_matrix(path)?;
+        if let Some((row, problem)) = next
+            .values
+            .chunks_exact(next.cols.max(1))
+            .enumerate()
+            .find_map(|(row, values)| embedding_row_problem(values).map(|p| (row, p)))
+        {
+            bail!("{}: row {row} {problem}", path.display());
+        }
         stacked = Some(match stacked {
             None => next,
             Some(mut acc) => {
@@ -60,6 +69,23 @@ pub fn read_stacked(paths: &[&Path]) -> anyhow::Result<NpyMatrix> {
         });
     }
     stacked.context("no .npy files given")
+}
+
+/// What makes a row unusable as an embedding (cosine needs a finite, non-zero vector), if
+/// anything.
+pub fn embedding_row_problem(values: &[f32]) -> Option<&'static str> {
+    if values.iter().any(|v| !v.is_finite()) {
+        Some("has a NaN or infinite value")
+    } else if values
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        == 0.0
+    {
+        Some("is all zeros (it has no direction)")
+    } else {
+        None
+    }
 }
 
 /// Writes a `rows x cols` float32 matrix as `numpy.save` would.
@@ -326,6 +352,30 @@ mod tests {
             .iter()
             .flat_map(|v| v.to_le_bytes())
             .collect()
+    }
+
+    #[test]
+    fn stacked_rows_must_be_usable_embeddings() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.npy");
+        write_f32(&good, 2, 2, &[1.0, 0.0, 0.0, 1.0]).unwrap();
+        for (name, values, problem) in [
+            (
+                "nan.npy",
+                [1.0, 0.0, f32::NAN, 1.0],
+                "row 1 has a NaN or infinite value",
+            ),
+            (
+                "zero.npy",
+                [0.0, 0.0, 1.0, 1.0],
+                "row 0 is all zeros (it has no direction)",
+            ),
+        ] {
+            let bad = dir.path().join(name);
+            write_f32(&bad, 2, 2, &values).unwrap();
+            let error = read_stacked(&[&good, &bad]).unwrap_err().to_string();
+            assert_eq!(error, format!("{}: {problem}", bad.display()));
+        }
     }
 
     fn error(header: &str, data: &[u8]) -> String {

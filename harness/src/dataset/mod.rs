@@ -357,16 +357,7 @@ fn read_split<'a>(
         .zip(embeddings.values.chunks_exact(embeddings.cols))
         .enumerate()
     {
-        let problem = if values.iter().any(|v| !v.is_finite()) {
-            "has a NaN or infinite value"
-        } else if values
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum::<f64>()
-            == 0.0
-        {
-            "is all zeros (it has no direction)"
-        } else {
+        let Some(problem) = crate::npy::embedding_row_problem(values) else {
             continue;
         };
         return Err(DatasetError::at(
