@@ -138,7 +138,7 @@ fn a_crashing_plugin_fails_its_own_run_and_the_others_finish() {
         let (code, stdout, stderr) = run(&args);
         assert_eq!(code, 3, "{name}: {stdout}{stderr}");
         assert!(
-            stderr.contains(&format!("sequential seed 2: {cause}")),
+            stderr.contains(&format!("sequential_sampler.so), seed 2: {cause}")),
             "{name}: {stderr}"
         );
         assert!(
@@ -302,8 +302,12 @@ fn an_interrupted_comparison_resumes_to_the_uninterrupted_result() {
         // What finished is reported already.
         let finished = rows_without_timing(&out.join("runs.csv")).len();
         assert!((1..4).contains(&finished), "{finished} runs after {signal}");
-        let summary = rows_without_timing(&out.join("summary.csv"));
-        assert!(!summary.is_empty(), "no summary after {signal}");
+        if signal == nix::sys::signal::Signal::SIGINT {
+            // Stopped cleanly, the harness leaves the reports current (SIGKILL may hit between
+            // the tables and the reports; --resume completes them).
+            let summary = rows_without_timing(&out.join("summary.csv"));
+            assert!(!summary.is_empty(), "no summary after {signal}");
+        }
         // A worker left by SIGKILL dies with the harness; give it a moment.
         std::thread::sleep(Duration::from_millis(500));
         let resume = ["compare", "--resume", out.to_str().unwrap(), "--quiet"];

@@ -47,10 +47,7 @@ impl CompareOutcome {
                 self.failures.len()
             ));
             for failure in &self.failures {
-                notes.push_str(&format!(
-                    "  {} seed {}: {}\n",
-                    failure.sampler, failure.seed, failure.reason
-                ));
+                notes.push_str(&format!("  {failure}\n"));
             }
         }
         if self.interrupted || !self.failures.is_empty() {

@@ -139,10 +139,18 @@ fn concatenate<T: 'static, C: 'static>(
 #[derive(Debug, Clone, PartialEq)]
 pub struct FailedRun {
     pub sampler: String,
+    /// The sampler as messages name it: label and library.
+    pub described: String,
     pub seed: u64,
     /// The epoch it was in, if it had started one.
     pub epoch: Option<u32>,
     pub reason: String,
+}
+
+impl std::fmt::Display for FailedRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}, seed {}: {}", self.described, self.seed, self.reason)
+    }
 }
 
 /// Rewrites `failed_runs.csv` (removed when no run failed).

@@ -94,21 +94,20 @@ impl State<'_> {
         match failure {
             None => self.outcome.finished += 1,
             Some(reason) => {
+                let label = &tracker.run.sampler;
+                let library = self
+                    .plan
+                    .sampler(label)
+                    .map(|s| s.library.display().to_string())
+                    .unwrap_or_default();
                 let failed = FailedRun {
-                    sampler: tracker.run.sampler.clone(),
+                    sampler: label.clone(),
+                    described: format!("sampler '{label}' ({library})"),
                     seed: tracker.run.seed,
                     epoch: tracker.epoch,
                     reason,
                 };
-                let library = self
-                    .plan
-                    .sampler(&failed.sampler)
-                    .map(|s| s.library.display().to_string())
-                    .unwrap_or_default();
-                self.progress.log(&format!(
-                    "run failed: sampler '{}' ({library}), seed {}: {}",
-                    failed.sampler, failed.seed, failed.reason
-                ));
+                self.progress.log(&format!("run failed: {failed}"));
                 outputs::clear_unfinished(self.folder, &tracker.run)?;
                 self.outcome.failures.push(failed);
             }
