@@ -4,7 +4,7 @@ use harness::epochs::run_epoch;
 use harness::plugin::{ForeignSampler, LoadedPlugin, PluginError, PluginRegistry};
 use sampler_api::{EpochBuffers, Sampler, SamplerPlugin};
 
-use crate::support::{library, one_epoch_compare, run};
+use crate::support::{assert_contains, library, library_file, quiet_compare, run};
 
 fn refusal(fault: &str) -> String {
     // The fixture reads its fault from the environment, so each case runs in its own process.
@@ -24,30 +24,23 @@ fn refusal(fault: &str) -> String {
 
 #[test]
 fn wrong_headers_are_refused_with_file_and_versions() {
-    let major = refusal("major");
-    assert!(
-        major.contains("libabi_mismatch_plugin")
-            && major.contains("plugin ABI 2.0")
-            && major.contains("harness's ABI 1.0"),
-        "{major}"
-    );
-    let minor = refusal("minor");
-    assert!(
-        minor.contains("plugin ABI 1.1") && minor.contains("newer than the harness"),
-        "{minor}"
-    );
-    let magic = refusal("magic");
-    assert!(
-        magic.contains("not a sampler plugin of this harness"),
-        "{magic}"
-    );
-    let size = refusal("size");
-    assert!(
-        size.contains("descriptor of") && size.contains("ABI 1.0 descriptors have"),
-        "{size}"
-    );
-    let null = refusal("null");
-    assert!(null.contains("returned no descriptor"), "{null}");
+    let cases: [(&str, &[&str]); 5] = [
+        (
+            "major",
+            &[
+                "libabi_mismatch_plugin",
+                "plugin ABI 2.0",
+                "harness's ABI 1.0",
+            ],
+        ),
+        ("minor", &["plugin ABI 1.1", "newer than the harness"]),
+        ("magic", &["not a sampler plugin of this harness"]),
+        ("size", &["descriptor of", "ABI 1.0 descriptors have"]),
+        ("null", &["returned no descriptor"]),
+    ];
+    for (fault, phrases) in cases {
+        assert_contains(&refusal(fault), phrases);
+    }
 }
 
 #[test]
@@ -77,12 +70,9 @@ fn a_library_without_the_entry_symbol_is_not_a_plugin() {
 fn panics_become_errors_and_the_harness_survives() {
     let plugin = LoadedPlugin::load(&library("faulty_plugin")).unwrap();
     let error = ForeignSampler::new(&plugin, r#"{"fault":"panic_on_create"}"#).unwrap_err();
-    assert!(
-        error.to_string().contains("sampler 'faulty'")
-            && error
-                .to_string()
-                .contains("panicked: deliberate panic in create"),
-        "{error}"
+    assert_contains(
+        &error.to_string(),
+        &["sampler 'faulty'", "panicked: deliberate panic in create"],
     );
 
     let sampler = ForeignSampler::new(&plugin, r#"{"fault":"panic_on_epoch"}"#).unwrap();
@@ -91,12 +81,7 @@ fn panics_become_errors_and_the_harness_survives() {
         sampler_api::SamplerData::new(50, 10, 1, false, &fixture.embeddings, 8, &[], 0).unwrap();
     let mut buffers = EpochBuffers::new(50);
     let error = run_epoch(&sampler, &data, 1, &mut buffers).unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("panicked: deliberate panic in epoch"),
-        "{error}"
-    );
+    assert_contains(&error.to_string(), &["panicked: deliberate panic in epoch"]);
     // The same process keeps working with a healthy instance of the same library.
     let healthy = ForeignSampler::new(&plugin, "{}").unwrap();
     assert!(run_epoch(&healthy, &data, 1, &mut buffers).is_ok());
@@ -175,18 +160,11 @@ fn loaded_and_in_process_samplers_give_identical_batches() {
 #[test]
 fn a_broken_library_does_not_hide_the_others() {
     let folder = tempfile::tempdir().unwrap();
-    let broken = folder.path().join(format!(
-        "{}broken_sampler{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
+    let broken = library_file(folder.path(), "broken_sampler");
     std::fs::copy(library("abi_mismatch_plugin"), &broken).unwrap();
     let (code, stdout, _) = run(&["list", "--plugin-dir", folder.path().to_str().unwrap()]);
     assert_eq!(code, 0);
-    assert!(
-        stdout.contains("not loaded:") && stdout.contains("broken_sampler"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, &["not loaded:", "broken_sampler"]);
     for name in ["random", "hard", "curriculum", "progressive"] {
         assert!(
             stdout.lines().any(|line| line.starts_with(name)),
@@ -235,7 +213,7 @@ fn errors_name_the_sampler_and_its_path_once() {
             path.display().to_string()
         };
         let out = folder.path().join(index.to_string());
-        let mut args = one_epoch_compare(&target, &out);
+        let mut args = quiet_compare(&target, 1, 1, &out);
         args.extend(sets.iter().map(|s| s.to_string()));
         let (code, _, stderr) = run(&args);
         // A run that fails in an epoch fails alone (exit 3); a refused configuration stops all.

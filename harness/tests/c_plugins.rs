@@ -16,50 +16,47 @@ use sampler_api::abi::{
     STATUS_PANIC, Status, TEXT_CAPACITY, TRUNCATION_MARK, TextBuffer,
 };
 
-use crate::support::{C_INCLUDE, c_compiler, harness, one_epoch_compare, outcome, run};
+use crate::support::{
+    CBuild, assert_contains, harness, library_file, line_starting, outcome, quiet_compare, run,
+};
 
-const SOURCES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/c");
-
-/// Compiles `source` (in `tests/c/`) with `flags`, failing the test with the compiler's output.
-pub fn compile(cc: &str, source: &str, output: &Path, flags: &[&str]) {
-    let result = Command::new(cc)
-        .args(flags)
-        .arg("-I")
-        .arg(C_INCLUDE)
-        .arg("-o")
-        .arg(output)
-        .arg(Path::new(SOURCES).join(source))
-        .output()
-        .unwrap();
-    assert!(
-        result.status.success(),
-        "{cc} {flags:?} {source} failed:\n{}",
-        String::from_utf8_lossy(&result.stderr)
-    );
+/// `tests/c/<name>`.
+fn source(name: &str) -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/c")).join(name)
 }
 
-/// Builds `tests/c/<source>` into `folder/lib<stem>.so` (the platform's library name).
-pub fn plugin(cc: &str, source: &str, folder: &Path, stem: &str, defines: &[&str]) -> PathBuf {
-    let path = folder.join(format!(
-        "{}{stem}{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
+/// Builds `tests/c/<source_name>` into the shared library `stem` in `folder`.
+pub fn plugin(
+    c: &CBuild,
+    source_name: &str,
+    folder: &Path,
+    stem: &str,
+    defines: &[&str],
+) -> PathBuf {
+    let path = library_file(folder, stem);
     let mut flags = vec!["-std=c11", "-shared", "-fPIC"];
     flags.extend_from_slice(defines);
-    compile(cc, source, &path, &flags);
+    c.compile(&source(source_name), &path, &flags);
     path
 }
 
 /// The well-behaved C plugin, compiled with every warning an error.
-fn sequential(cc: &str, folder: &Path) -> PathBuf {
+fn sequential(c: &CBuild) -> PathBuf {
+    let strict = ["-Wall", "-Wextra", "-Werror", "-pedantic"];
     plugin(
-        cc,
+        c,
         "sequential_sampler.c",
-        folder,
+        c.folder.path(),
         "sequential_sampler",
-        &["-Wall", "-Wextra", "-Werror", "-pedantic"],
+        &strict,
     )
+}
+
+/// `tests/c/broken_sampler.c` with `-DFAULT_<fault>`, as `<fault>_sampler` in the test's folder.
+fn with_fault(c: &CBuild, fault: &str) -> PathBuf {
+    let stem = format!("{}_sampler", fault.to_lowercase());
+    let define = format!("-DFAULT_{fault}");
+    plugin(c, "broken_sampler.c", c.folder.path(), &stem, &[&define])
 }
 
 /// `(name, value)` lines that `tests/c/layout.c` must print, from the Rust definitions.
@@ -157,18 +154,11 @@ fn rust_layout() -> Vec<(String, String)> {
 
 #[test]
 fn the_c_header_matches_the_rust_abi() {
-    let Some(cc) = c_compiler("the_c_header_matches_the_rust_abi") else {
-        return;
-    };
-    let folder = tempfile::tempdir().unwrap();
-    let program = folder.path().join("layout");
+    let Some(c) = CBuild::new() else { return };
+    let program = c.path("layout");
     // C99 and pedantic: the header must suit old and strict C compilers alike.
-    compile(
-        &cc,
-        "layout.c",
-        &program,
-        &["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"],
-    );
+    let flags = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic"];
+    c.compile(&source("layout.c"), &program, &flags);
     let output = Command::new(&program).output().unwrap();
     assert!(output.status.success());
     let printed: BTreeMap<String, String> = String::from_utf8(output.stdout)
@@ -194,25 +184,19 @@ fn the_c_header_matches_the_rust_abi() {
 
 #[test]
 fn a_c_plugin_passes_the_check_and_runs_in_a_comparison() {
-    let Some(cc) = c_compiler("a_c_plugin_passes_the_check_and_runs_in_a_comparison") else {
-        return;
-    };
-    let folder = tempfile::tempdir().unwrap();
-    let library = sequential(&cc, folder.path());
+    let Some(c) = CBuild::new() else { return };
+    let library = sequential(&c);
     let path = library.to_str().unwrap();
     let (code, stdout, stderr) = run(&["check", path]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(
-        stdout.contains("sequential: all 11 checks passed"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, &["sequential: all 11 checks passed"]);
 
-    let out = folder.path().join("out");
-    let (code, stdout, stderr) = run(&one_epoch_compare(&format!("random,{path}"), &out));
+    let out = c.path("out");
+    let (code, stdout, stderr) = run(&quiet_compare(&format!("random,{path}"), 1, 1, &out));
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("sequential"), "{stdout}");
+    assert_contains(&stdout, &["sequential"]);
     let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
-    assert!(runs.contains("sequential"), "{runs}");
+    assert_contains(&runs, &["sequential"]);
 }
 
 /// Descriptor faults of `tests/c/broken_sampler.c`: the define, the field the refusal must name,
@@ -288,15 +272,13 @@ fn needs_memory_map(fault: &str) -> bool {
 
 /// A folder with the sequential plugin and one library per descriptor fault (file names that
 /// discovery picks up), with the fault of each library.
-fn broken_folder(cc: &str, folder: &Path) -> Vec<(PathBuf, &'static str, &'static str)> {
-    sequential(cc, folder);
+fn broken_folder(c: &CBuild) -> Vec<(PathBuf, &'static str, &'static str)> {
+    sequential(c);
     LOAD_FAULTS
         .iter()
         .filter(|(fault, ..)| cfg!(target_os = "linux") || !needs_memory_map(fault))
         .map(|&(fault, field, reason)| {
-            let stem = format!("{}_sampler", fault.to_lowercase());
-            let define = format!("-DFAULT_{fault}");
-            let path = plugin(cc, "broken_sampler.c", folder, &stem, &[&define]);
+            let path = with_fault(c, fault);
             (path.canonicalize().unwrap(), field, reason)
         })
         .collect()
@@ -304,13 +286,9 @@ fn broken_folder(cc: &str, folder: &Path) -> Vec<(PathBuf, &'static str, &'stati
 
 #[test]
 fn broken_c_plugins_are_listed_as_not_loaded_beside_the_good_ones() {
-    let Some(cc) = c_compiler("broken_c_plugins_are_listed_as_not_loaded_beside_the_good_ones")
-    else {
-        return;
-    };
-    let folder = tempfile::tempdir().unwrap();
-    let broken = broken_folder(&cc, folder.path());
-    let dir = folder.path().to_str().unwrap();
+    let Some(c) = CBuild::new() else { return };
+    let broken = broken_folder(&c);
+    let dir = c.folder.path().to_str().unwrap();
     let (code, stdout, stderr) = run(&["list", "--plugin-dir", dir]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     for name in ["random", "hard", "curriculum", "progressive", "sequential"] {
@@ -321,28 +299,19 @@ fn broken_c_plugins_are_listed_as_not_loaded_beside_the_good_ones() {
     }
     for (path, field, reason) in &broken {
         let prefix = format!("not loaded: {}: ", path.display());
-        let line = stdout
-            .lines()
-            .find(|line| line.starts_with(&prefix))
-            .unwrap_or_else(|| panic!("no line for {}:\n{stdout}", path.display()));
-        assert!(
-            line.contains(field) && line.contains(reason),
-            "{line}\nshould name {field} and say {reason:?}"
-        );
+        let line = line_starting(&stdout, &prefix);
+        assert_contains(line, &[field, reason]);
     }
 }
 
 #[test]
 fn broken_c_plugins_in_the_plugin_path_harm_no_command() {
-    let Some(cc) = c_compiler("broken_c_plugins_in_the_plugin_path_harm_no_command") else {
-        return;
-    };
-    let folder = tempfile::tempdir().unwrap();
-    let broken = broken_folder(&cc, folder.path());
+    let Some(c) = CBuild::new() else { return };
+    let broken = broken_folder(&c);
     let with_path = |args: &[String]| {
         outcome(
             harness()
-                .env("SAMPLER_PLUGIN_PATH", folder.path())
+                .env("SAMPLER_PLUGIN_PATH", c.folder.path())
                 .args(args),
         )
     };
@@ -351,38 +320,30 @@ fn broken_c_plugins_in_the_plugin_path_harm_no_command() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     let (code, stdout, stderr) = with_path(&["check", "sequential"].map(String::from));
     assert_eq!(code, 0, "{stdout}{stderr}");
-    let out = folder.path().join("out");
-    let (code, stdout, stderr) = with_path(&one_epoch_compare("random", &out));
+    let out = c.path("out");
+    let (code, stdout, stderr) = with_path(&quiet_compare("random", 1, 1, &out));
     assert_eq!(code, 0, "{stdout}{stderr}");
     // Checking a broken library by path says why, as an error (exit 2), not a signal.
     for (path, field, reason) in broken {
         let (code, stdout, stderr) = run(&["check", path.to_str().unwrap()]);
         assert_eq!(code, 2, "{}:\n{stdout}{stderr}", path.display());
-        assert!(
-            stderr.contains(&path.display().to_string())
-                && stderr.contains(field)
-                && stderr.contains(reason),
-            "{stderr}"
-        );
+        assert_contains(&stderr, &[&path.display().to_string(), field, reason]);
     }
 }
 
 #[test]
 fn only_commands_that_use_plugins_load_them() {
-    let Some(cc) = c_compiler("only_commands_that_use_plugins_load_them") else {
-        return;
-    };
-    let folder = tempfile::tempdir().unwrap();
-    let plugins = folder.path().join("plugins");
+    let Some(c) = CBuild::new() else { return };
+    let plugins = c.path("plugins");
     std::fs::create_dir(&plugins).unwrap();
     plugin(
-        &cc,
+        &c,
         "broken_sampler.c",
         &plugins,
         "spy_sampler",
         &["-DSPY_LOAD_MARKER"],
     );
-    let marker = folder.path().join("loaded");
+    let marker = c.path("loaded");
     let code_of = |args: &[&str]| {
         harness()
             .env("SAMPLER_PLUGIN_PATH", &plugins)
@@ -393,7 +354,7 @@ fn only_commands_that_use_plugins_load_them() {
             .status
             .code()
     };
-    let missing = folder.path().join("missing");
+    let missing = c.path("missing");
     let missing = missing.to_str().unwrap();
     let untouched: [&[&str]; 6] = [
         &["--help"],
@@ -413,38 +374,17 @@ fn only_commands_that_use_plugins_load_them() {
 
 #[test]
 fn run_time_faults_of_c_plugins_are_reported() {
-    let Some(cc) = c_compiler("run_time_faults_of_c_plugins_are_reported") else {
-        return;
-    };
-    let folder = tempfile::tempdir().unwrap();
-    let null_state = plugin(
-        &cc,
-        "broken_sampler.c",
-        folder.path(),
-        "null_state_sampler",
-        &["-DFAULT_NULL_STATE"],
-    );
+    let Some(c) = CBuild::new() else { return };
+    let null_state = with_fault(&c, "NULL_STATE");
     let (code, stdout, _) = run(&["check", null_state.to_str().unwrap()]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains("sampler 'broken'") && stdout.contains("NULL state"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, &["sampler 'broken'", "NULL state"]);
 
     // A message longer than the buffer, reported snprintf-style, is shown cut and marked.
-    let long_error = plugin(
-        &cc,
-        "broken_sampler.c",
-        folder.path(),
-        "long_error_sampler",
-        &["-DFAULT_LONG_ERROR"],
-    );
+    let long_error = with_fault(&c, "LONG_ERROR");
     let (code, stdout, _) = run(&["check", long_error.to_str().unwrap()]);
     assert_eq!(code, 1, "{stdout}");
-    let row = stdout
-        .lines()
-        .find(|line| line.starts_with("creates with"))
-        .unwrap();
+    let row = line_starting(&stdout, "creates with");
     assert!(
         row.ends_with(&format!("{}{TRUNCATION_MARK}", "x".repeat(100))),
         "{row}"
@@ -452,7 +392,7 @@ fn run_time_faults_of_c_plugins_are_reported() {
     assert!(row.len() < TEXT_CAPACITY + 200, "{row}");
 
     // Without a fault the same source is a valid plugin with a destroy function.
-    let good = plugin(&cc, "broken_sampler.c", folder.path(), "good_sampler", &[]);
+    let good = plugin(&c, "broken_sampler.c", c.folder.path(), "good_sampler", &[]);
     let (code, stdout, stderr) = run(&["check", good.to_str().unwrap()]);
     assert_eq!(code, 0, "{stdout}{stderr}");
 }

@@ -1,6 +1,13 @@
 //! The binary's commands as a user runs them.
 
-use crate::support::{library, run};
+use crate::support::{assert_contains, library, line_starting, run};
+
+/// Runs `harness check` on the faulty test plugin with the JSON `config` ("{}": no fault) and
+/// returns (exit code, stdout, stderr).
+fn check_faulty(config: &str) -> (i32, String, String) {
+    let path = library("faulty_plugin");
+    run(&["check", path.to_str().unwrap(), "--config", config])
+}
 
 #[test]
 fn list_shows_the_built_in_samplers_with_defaults() {
@@ -25,34 +32,16 @@ fn every_built_in_sampler_passes_the_conformance_suite() {
 
 #[test]
 fn check_reports_failures_in_a_table_and_exits_non_zero() {
-    let path = library("faulty_plugin");
-    let (code, stdout, _) = run(&[
-        "check",
-        path.to_str().unwrap(),
-        "--config",
-        r#"{"fault":"duplicate"}"#,
-    ]);
+    let (code, stdout, _) = check_faulty(r#"{"fault":"duplicate"}"#);
     assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains("FAIL") && stdout.contains("appears in batch"),
-        "{stdout}"
-    );
-    let (code, stdout, _) = run(&[
-        "check",
-        path.to_str().unwrap(),
-        "--config",
-        r#"{"fault":"panic_on_epoch"}"#,
-    ]);
+    assert_contains(&stdout, &["FAIL", "appears in batch"]);
+    let (code, stdout, _) = check_faulty(r#"{"fault":"panic_on_epoch"}"#);
     assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains("panicked: deliberate panic in epoch"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, &["panicked: deliberate panic in epoch"]);
 }
 
 #[test]
 fn check_reports_a_plugin_that_starts_failing_mid_run_in_its_table() {
-    let path = library("faulty_plugin");
     // 75 calls in the batch-validity checks, 3 + 1 for determinism and seed, then the
     // hard-share run: its second epoch is call 81.
     for (fault, expected) in [
@@ -60,45 +49,29 @@ fn check_reports_a_plugin_that_starts_failing_mid_run_in_its_table() {
         ("panic_on_epoch", "panicked: deliberate panic in epoch"),
     ] {
         let config = format!(r#"{{"fault":"{fault}","after":80}}"#);
-        let (code, stdout, stderr) = run(&["check", path.to_str().unwrap(), "--config", &config]);
+        let (code, stdout, stderr) = check_faulty(&config);
         assert_eq!(code, 1, "{fault}:\n{stdout}{stderr}");
-        let row = stdout
-            .lines()
-            .find(|line| line.starts_with("realised hard share"))
-            .unwrap_or_else(|| panic!("{fault}: no table:\n{stdout}"));
-        assert!(
-            row.contains("FAIL")
-                && row.contains("seed 1: epoch 2: `epoch` call 81 failed")
-                && row.contains(expected),
-            "{row}"
-        );
-        assert!(stdout.contains("checks FAILED"), "{stdout}");
+        let row = line_starting(&stdout, "realised hard share");
+        let failure = "seed 1: epoch 2: `epoch` call 81 failed";
+        assert_contains(row, &["FAIL", failure, expected]);
+        assert_contains(&stdout, &["checks FAILED"]);
     }
     // Failing inside the determinism run still prints the table.
-    let (code, stdout, _) = run(&[
-        "check",
-        path.to_str().unwrap(),
-        "--config",
-        r#"{"fault":"error_on_epoch","after":76}"#,
-    ]);
+    let (code, stdout, _) = check_faulty(r#"{"fault":"error_on_epoch","after":76}"#);
     assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains("seed 1: epoch 2: `epoch` call 77 failed: deliberate failure in epoch"),
-        "{stdout}"
+    assert_contains(
+        &stdout,
+        &["seed 1: epoch 2: `epoch` call 77 failed: deliberate failure in epoch"],
     );
 }
 
 #[test]
 fn check_flags_a_sampler_that_ignores_seed_and_epoch() {
-    let path = library("faulty_plugin");
-    let (code, stdout, _) = run(&["check", path.to_str().unwrap()]);
+    let (code, stdout, _) = check_faulty("{}");
     // The fixture without a fault puts items in index order: valid batches, but the same for
     // every seed and epoch, which the suite must flag.
     assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains("seeds 1 and 2 give identical batches"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, &["seeds 1 and 2 give identical batches"]);
 }
 
 #[test]

@@ -5,25 +5,13 @@ use std::path::Path;
 
 use harness::report::schema::{Direction, MetricColumn, PairedStat, SeedStat, Timing};
 
-use crate::support::{harness, run};
+use crate::support::{harness, line_starting, quiet_compare, run};
 
 /// Runs a short comparison into `out` and returns the exit code and stderr.
 fn compare(out: &Path, extra: &[&str]) -> (i32, String) {
-    let mut args = vec![
-        "compare",
-        "--samplers",
-        "random,curriculum",
-        "--set",
-        "curriculum.curriculum_epoch=1",
-        "--seeds",
-        "2",
-        "--epochs",
-        "2",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
+    let mut args = quiet_compare("random,curriculum", 2, 2, out);
+    let switch = ["--set", "curriculum.curriculum_epoch=1"];
+    args.extend(switch.iter().chain(extra).map(|arg| arg.to_string()));
     let (code, _, stderr) = run(&args);
     (code, stderr)
 }
@@ -184,19 +172,8 @@ fn chebi20_without_a_folder_points_at_the_shared_copy_when_there_is_one() {
 
 /// Runs `harness compare --samplers random,hard` with `seeds` seeds of one epoch into `out` and
 /// returns stdout.
-fn compare_random_hard(out: &Path, seeds: &str) -> String {
-    let (code, stdout, stderr) = run(&[
-        "compare",
-        "--samplers",
-        "random,hard",
-        "--seeds",
-        seeds,
-        "--epochs",
-        "1",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+fn compare_random_hard(out: &Path, seeds: u32) -> String {
+    let (code, stdout, stderr) = run(&quiet_compare("random,hard", seeds, 1, out));
     assert_eq!(code, 0, "{stderr}");
     stdout
 }
@@ -216,7 +193,7 @@ fn cell(path: &Path, sampler: &str, column: &str) -> String {
 fn two_seeds_claim_no_significance_anywhere() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("run");
-    let stdout = compare_random_hard(&out, "2");
+    let stdout = compare_random_hard(&out, 2);
     let markdown = std::fs::read_to_string(out.join("summary.md")).unwrap();
     for text in [&stdout, &markdown] {
         assert!(!text.contains('*'), "{text}");
@@ -248,7 +225,7 @@ fn two_seeds_claim_no_significance_anywhere() {
 fn one_seed_plots_claim_no_ci_and_start_at_zero() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("run");
-    compare_random_hard(&out, "1");
+    compare_random_hard(&out, 1);
     for plot in ["final_mrr.svg", "mrr_by_epoch.svg"] {
         let svg = std::fs::read_to_string(out.join(plot)).unwrap();
         assert!(!svg.contains("95% CI"), "{plot}: {svg}");
@@ -268,7 +245,7 @@ fn one_seed_plots_claim_no_ci_and_start_at_zero() {
 fn gains_use_only_the_seeds_both_samplers_finished() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("run");
-    compare_random_hard(&out, "3");
+    compare_random_hard(&out, 3);
     // As if the comparison had been interrupted during hard's third seed.
     let runs = out.join("runs.csv");
     let mut reader = csv::Reader::from_path(&runs).unwrap();
@@ -327,22 +304,12 @@ fn gains_use_only_the_seeds_both_samplers_finished() {
 fn the_epoch_log_line_ends_with_the_epoch_seconds() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("run");
-    let (code, _, stderr) = run(&[
-        "compare",
-        "--samplers",
-        "random",
-        "--seeds",
-        "1",
-        "--epochs",
-        "1",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    // Not quiet: the log is what this test reads.
+    let mut args = quiet_compare("random", 1, 1, &out);
+    args.retain(|arg| arg != "--quiet");
+    let (code, _, stderr) = run(&args);
     assert_eq!(code, 0, "{stderr}");
-    let line = stderr
-        .lines()
-        .find(|line| line.starts_with("[random seed 1] epoch 1/1 "))
-        .unwrap_or_else(|| panic!("{stderr}"));
+    let line = line_starting(&stderr, "[random seed 1] epoch 1/1 ");
     let seconds = line
         .rsplit_once(" | ")
         .and_then(|(_, last)| last.strip_suffix(" s"))

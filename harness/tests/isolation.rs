@@ -9,24 +9,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::c_plugins::plugin;
-use crate::support::{c_compiler, harness, harness_process, outcome, run};
+use crate::support::{CBuild, harness, harness_process, outcome, quiet_compare, run};
 
-/// The comparison every test here runs (or a variant of it): 2 samplers x 2 seeds x 3 epochs.
+/// The comparison every test here runs (or a variant of it): 2 seeds x 3 epochs.
 fn compare_args(samplers: &str, out: &Path) -> Vec<String> {
-    [
-        "compare",
-        "--samplers",
-        samplers,
-        "--seeds",
-        "2",
-        "--epochs",
-        "3",
-        "--quiet",
-        "--out",
-        out.to_str().expect("UTF-8 temporary path"),
-    ]
-    .map(String::from)
-    .to_vec()
+    quiet_compare(samplers, 2, 3, out)
 }
 
 /// A CSV file's rows by column, without the timing columns (the only ones that may differ
@@ -79,11 +66,11 @@ fn worker_runs_equal_in_process_runs_at_any_jobs_setting() {
 }
 
 /// Builds the C sequential plugin with misbehaviour `defines` into `folder`.
-fn misbehaving(cc: &str, folder: &Path, defines: &[&str]) -> PathBuf {
+fn misbehaving(c: &CBuild, folder: &Path, defines: &[&str]) -> PathBuf {
     let mut flags = vec!["-DMISBEHAVE"];
     flags.extend_from_slice(defines);
     plugin(
-        cc,
+        c,
         "sequential_sampler.c",
         folder,
         "sequential_sampler",
@@ -93,10 +80,9 @@ fn misbehaving(cc: &str, folder: &Path, defines: &[&str]) -> PathBuf {
 
 #[test]
 fn a_crashing_plugin_fails_its_own_run_and_the_others_finish() {
-    let Some(cc) = c_compiler("a_crashing_plugin_fails_its_own_run_and_the_others_finish") else {
+    let Some(c) = CBuild::new() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let cases: [(&str, &str, &[&str], &str); 4] = [
         (
             "segv",
@@ -124,10 +110,10 @@ fn a_crashing_plugin_fails_its_own_run_and_the_others_finish() {
         ),
     ];
     for (name, define, extra, cause) in cases {
-        let folder = dir.path().join(name);
+        let folder = c.path(name);
         std::fs::create_dir(&folder).unwrap();
         let library = misbehaving(
-            &cc,
+            &c,
             &folder,
             &["-DMISBEHAVE_SEED=2", "-DMISBEHAVE_EPOCH=2", define],
         );
@@ -174,13 +160,11 @@ fn a_crashing_plugin_fails_its_own_run_and_the_others_finish() {
 
 #[test]
 fn plugin_output_on_stdout_does_not_disturb_the_worker_protocol() {
-    let Some(cc) = c_compiler("plugin_output_on_stdout_does_not_disturb_the_worker_protocol")
-    else {
+    let Some(c) = CBuild::new() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let library = misbehaving(&cc, dir.path(), &["-DMISBEHAVE_CHATTER"]);
-    let out = dir.path().join("out");
+    let library = misbehaving(&c, c.folder.path(), &["-DMISBEHAVE_CHATTER"]);
+    let out = c.path("out");
     let (code, _, stderr) = run(&compare_args(&library.display().to_string(), &out));
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(rows_without_timing(&out.join("runs.csv")).len(), 2);
@@ -188,16 +172,15 @@ fn plugin_output_on_stdout_does_not_disturb_the_worker_protocol() {
 
 #[test]
 fn a_plugin_that_crashes_when_created_is_refused_before_anything_is_written() {
-    let Some(cc) = c_compiler("a_plugin_that_crashes_when_created_is_refused") else {
+    let Some(c) = CBuild::new() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let library = misbehaving(
-        &cc,
-        dir.path(),
+        &c,
+        c.folder.path(),
         &["-DMISBEHAVE_SEGV", "-DMISBEHAVE_IN_CREATE"],
     );
-    let out = dir.path().join("out");
+    let out = c.path("out");
     let (code, _, stderr) = run(&compare_args(
         &format!("random,{}", library.display()),
         &out,
@@ -219,13 +202,12 @@ fn a_plugin_that_crashes_when_created_is_refused_before_anything_is_written() {
 
 #[test]
 fn a_check_that_hangs_is_stopped_at_its_timeout() {
-    let Some(cc) = c_compiler("a_check_that_hangs_is_stopped_at_its_timeout") else {
+    let Some(c) = CBuild::new() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
     let library = misbehaving(
-        &cc,
-        dir.path(),
+        &c,
+        c.folder.path(),
         &["-DMISBEHAVE_HANG", "-DMISBEHAVE_EPOCH=3"],
     );
     let (code, stdout, _) = run(&["check", library.to_str().unwrap(), "--timeout", "3s"]);

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::{C_INCLUDE, c_compiler, run};
+use crate::support::{CBuild, assert_contains, library_file, run};
 
 /// The first fenced block of `language` in the README that contains `marker`.
 fn readme_block(language: &str, marker: &str) -> String {
@@ -38,11 +38,7 @@ fn the_readme_plugin_example_builds_and_passes_the_check() {
         .status()
         .unwrap();
     assert!(status.success(), "the README plugin does not build");
-    let built = folder.path().join("target/release").join(format!(
-        "{}my_sampler{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
+    let built = library_file(&folder.path().join("target/release"), "my_sampler");
     let (code, stdout, stderr) = run(&[
         "check",
         built.to_str().unwrap(),
@@ -50,41 +46,28 @@ fn the_readme_plugin_example_builds_and_passes_the_check() {
         r#"{"reverse":true}"#,
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(
-        stdout.contains("shuffled: all 11 checks passed"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, &["shuffled: all 11 checks passed"]);
 }
 
 #[test]
 fn the_readme_c_plugin_builds_and_passes_the_check() {
-    let Some(cc) = c_compiler("the_readme_c_plugin_builds_and_passes_the_check") else {
-        return;
-    };
-    let folder = tempfile::tempdir().unwrap();
-    let source = folder.path().join("rotated.c");
+    let Some(c) = CBuild::new() else { return };
+    let source = c.path("rotated.c");
     std::fs::write(&source, readme_block("c", "sampler_plugin_descriptor")).unwrap();
-    let built = folder.path().join(format!(
-        "{}rotated_sampler{}",
-        std::env::consts::DLL_PREFIX,
-        std::env::consts::DLL_SUFFIX
-    ));
+    let built = library_file(c.folder.path(), "rotated_sampler");
     // The README's command, with every warning an error.
-    let output = Command::new(&cc)
-        .args([
-            "-std=c11", "-O2", "-shared", "-fPIC", "-Wall", "-Wextra", "-Werror",
-        ])
-        .args(["-pedantic", "-I", C_INCLUDE, "-o"])
-        .arg(&built)
-        .arg(&source)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "the README C plugin does not build:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let flags = [
+        "-std=c11",
+        "-O2",
+        "-shared",
+        "-fPIC",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-pedantic",
+    ];
+    c.compile(&source, &built, &flags);
     let (code, stdout, stderr) = run(&["check", built.to_str().unwrap()]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    assert!(stdout.contains("rotated: all 11 checks passed"), "{stdout}");
+    assert_contains(&stdout, &["rotated: all 11 checks passed"]);
 }

@@ -2,35 +2,23 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::run;
+use crate::support::{assert_contains, quiet_compare, run};
 
 fn baseline() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/baseline/synthetic.csv")
 }
 
 /// A comparison of `samplers` for `epochs` on the gate's seeds, with extra flags.
-fn compare(out: &Path, samplers: &str, epochs: &str, extra: &[&str]) {
-    let out = out.to_str().unwrap();
-    let mut args = vec![
-        "compare",
-        "--samplers",
-        samplers,
-        "--seeds",
-        "3",
-        "--epochs",
-        epochs,
-        "--quiet",
-        "--out",
-        out,
-    ];
-    args.extend_from_slice(extra);
+fn compare(out: &Path, samplers: &str, epochs: u32, extra: &[&str]) {
+    let mut args = quiet_compare(samplers, 3, epochs, out);
+    args.extend(extra.iter().map(|arg| arg.to_string()));
     let (code, stdout, stderr) = run(&args);
     assert_eq!(code, 0, "{stdout}{stderr}");
 }
 
 /// The gate's comparison (see reports/baseline/synthetic.toml), with extra flags.
 fn gate_compare(out: &Path, extra: &[&str]) {
-    compare(out, "random,hard", "20", extra);
+    compare(out, "random,hard", 20, extra);
 }
 
 fn regress(current: &Path) -> (i32, String, String) {
@@ -53,20 +41,20 @@ fn the_committed_baseline_passes_and_a_weakened_sampler_fails() {
         code, 0,
         "the committed baseline is stale or the gain is gone:\n{stdout}{stderr}"
     );
-    assert!(stdout.contains("no regression"), "{stdout}");
+    assert_contains(&stdout, &["no regression"]);
 
     // hard_ratio 0 turns `hard` into random batching: its gain must be reported lost.
     let weakened = folder.path().join("weakened");
     gate_compare(&weakened, &["--set", "hard.hard_ratio=0"]);
     let (code, stdout, _) = regress(&weakened);
     assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains("hard    | text_to_item_mrr") && stdout.contains("REGRESSION"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("expectation failed: hard beats random on text_to_item_mrr"),
-        "{stdout}"
+    assert_contains(
+        &stdout,
+        &[
+            "hard    | text_to_item_mrr",
+            "REGRESSION",
+            "expectation failed: hard beats random on text_to_item_mrr",
+        ],
     );
 }
 
@@ -74,22 +62,20 @@ fn the_committed_baseline_passes_and_a_weakened_sampler_fails() {
 fn incomparable_or_incomplete_summaries_are_errors() {
     let folder = tempfile::tempdir().unwrap();
     let other = folder.path().join("other");
-    compare(&other, "random,curriculum", "2", &[]);
-    let (code, _, stderr) = regress(&other);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("sampler 'hard' is in the baseline"),
-        "{stderr}"
-    );
-
+    compare(&other, "random,curriculum", 2, &[]);
     let shorter = folder.path().join("shorter");
-    compare(&shorter, "random,hard", "2", &[]);
-    let (code, _, stderr) = regress(&shorter);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("not comparable: epochs is 20 in the baseline but 2"),
-        "{stderr}"
-    );
+    compare(&shorter, "random,hard", 2, &[]);
+    for (current, refusal) in [
+        (&other, "sampler 'hard' is in the baseline"),
+        (
+            &shorter,
+            "not comparable: epochs is 20 in the baseline but 2",
+        ),
+    ] {
+        let (code, _, stderr) = regress(current);
+        assert_eq!(code, 2, "{stderr}");
+        assert_contains(&stderr, &[refusal]);
+    }
 
     // --update rewrites a baseline on purpose and shows old and new values.
     let copy = folder.path().join("synthetic.csv");
@@ -108,10 +94,7 @@ fn incomparable_or_incomplete_summaries_are_errors() {
         "--update",
     ]);
     assert_eq!(code, 0, "{stdout}");
-    assert!(
-        stdout.contains("Old") && stdout.contains("updated from"),
-        "{stdout}"
-    );
+    assert_contains(&stdout, &["Old", "updated from"]);
     assert_eq!(
         std::fs::read(&copy).unwrap(),
         std::fs::read(shorter.join("summary.csv")).unwrap()

@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
@@ -9,13 +9,18 @@ pub fn build_dir() -> PathBuf {
     deps.parent().expect("profile folder").to_path_buf()
 }
 
-/// Path of a plugin library built by this workspace, e.g. `library("hard_sampler")`.
-pub fn library(stem: &str) -> PathBuf {
-    let path = build_dir().join(format!(
+/// `folder/` + the platform's file name of the shared library `stem` (`lib<stem>.so` on Linux).
+pub fn library_file(folder: &Path, stem: &str) -> PathBuf {
+    folder.join(format!(
         "{}{stem}{}",
         std::env::consts::DLL_PREFIX,
         std::env::consts::DLL_SUFFIX
-    ));
+    ))
+}
+
+/// Path of a plugin library built by this workspace, e.g. `library("hard_sampler")`.
+pub fn library(stem: &str) -> PathBuf {
+    let path = library_file(&build_dir(), stem);
     assert!(
         path.exists(),
         "{} is missing: build the workspace first (cargo build --workspace)",
@@ -58,17 +63,36 @@ pub fn outcome(command: &mut Command) -> (i32, String, String) {
     )
 }
 
-/// The arguments of a quiet one-seed, one-epoch `compare` of `samplers` on the synthetic task.
-pub fn one_epoch_compare(samplers: &str, out: &std::path::Path) -> Vec<String> {
+/// Fails the test, showing `text`, unless `text` contains every one of `parts`.
+#[track_caller]
+pub fn assert_contains(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "{part:?} is missing from:\n{text}");
+    }
+}
+
+/// The first line of `text` that starts with `prefix`; fails the test, showing `text`, where
+/// there is none.
+#[track_caller]
+pub fn line_starting<'a>(text: &'a str, prefix: &str) -> &'a str {
+    text.lines()
+        .find(|line| line.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starts with {prefix:?} in:\n{text}"))
+}
+
+/// The arguments of a quiet `compare` of `samplers` on the synthetic task, with `seeds` seeds of
+/// `epochs` epochs, writing into `out`.
+pub fn quiet_compare(samplers: &str, seeds: u32, epochs: u32, out: &Path) -> Vec<String> {
     let out = out.to_str().expect("UTF-8 temporary path");
+    let (seeds, epochs) = (seeds.to_string(), epochs.to_string());
     [
         "compare",
         "--samplers",
         samplers,
         "--seeds",
-        "1",
+        &seeds,
         "--epochs",
-        "1",
+        &epochs,
         "--quiet",
         "--out",
         out,
@@ -77,20 +101,57 @@ pub fn one_epoch_compare(samplers: &str, out: &std::path::Path) -> Vec<String> {
     .to_vec()
 }
 
-/// The folder of `sampler_abi.h`, for compiling C plugins.
-pub const C_INCLUDE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../samplers/api/include");
+/// A C compiler and a temporary folder for what a test builds with it.
+pub struct CBuild {
+    cc: String,
+    /// Sources and libraries of the test; removed when it ends.
+    pub folder: tempfile::TempDir,
+}
 
-/// The system C compiler (`$CC`, else `cc`), or `None` with a note on stderr, so that a test
-/// of the C route passes, saying why it did nothing, where no compiler is installed.
-pub fn c_compiler(test: &str) -> Option<String> {
-    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
-    let works = std::process::Command::new(&cc)
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !works {
-        eprintln!("skipping {test}: no C compiler `{cc}` found (install gcc or set CC)");
-        return None;
+impl CBuild {
+    /// The system C compiler (`$CC`, else `cc`) and an empty folder, or `None` with a note on
+    /// stderr, so that a test of the C route passes, saying why it did nothing, where no
+    /// compiler is installed.
+    pub fn new() -> Option<Self> {
+        let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_string());
+        let works = std::process::Command::new(&cc)
+            .arg("--version")
+            .output()
+            .is_ok_and(|output| output.status.success());
+        if !works {
+            // libtest runs each test on a thread named after it.
+            let thread = std::thread::current();
+            let test = thread.name().unwrap_or("a C test");
+            eprintln!("skipping {test}: no C compiler `{cc}` found (install gcc or set CC)");
+            return None;
+        }
+        let folder = tempfile::tempdir().unwrap();
+        Some(CBuild { cc, folder })
     }
-    Some(cc)
+
+    /// `name` in the test's folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.folder.path().join(name)
+    }
+
+    /// Compiles `source` into `output` with `flags`, the folder of `sampler_abi.h` included,
+    /// failing the test with the compiler's output.
+    #[track_caller]
+    pub fn compile(&self, source: &Path, output: &Path, flags: &[&str]) {
+        let include = concat!(env!("CARGO_MANIFEST_DIR"), "/../samplers/api/include");
+        let result = std::process::Command::new(&self.cc)
+            .args(flags)
+            .args(["-I", include, "-o"])
+            .arg(output)
+            .arg(source)
+            .output()
+            .unwrap();
+        assert!(
+            result.status.success(),
+            "{} {flags:?} {} failed:\n{}",
+            self.cc,
+            source.display(),
+            String::from_utf8_lossy(&result.stderr)
+        );
+    }
 }

@@ -333,14 +333,14 @@ fn read_split<'a>(
         .map_err(|(line, message)| DatasetError::at(&files.table, line, message))?;
     let embeddings = crate::npy::parse_npy(&npy_bytes)
         .map_err(|message| DatasetError::at(&files.embeddings, 0, message))?;
+    let table = files.table.display();
     if embeddings.rows != rows.len() {
         return Err(DatasetError::at(
             &files.embeddings,
             0,
             format!(
-                "has {} embedding rows, but {} has {} data rows (row i must embed the description of table row i)",
+                "has {} embedding rows, but {table} has {} data rows (row i must embed the description of table row i)",
                 embeddings.rows,
-                files.table.display(),
                 rows.len()
             ),
         ));
@@ -364,10 +364,8 @@ fn read_split<'a>(
             &files.embeddings,
             0,
             format!(
-                "row {i} (id {}, {} line {}) {problem}",
-                row.id,
-                files.table.display(),
-                row.line
+                "row {i} (id {}, {table} line {}) {problem}",
+                row.id, row.line
             ),
         ));
     }

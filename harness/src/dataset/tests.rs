@@ -41,6 +41,13 @@ impl Folder {
         fs::write(self.path(name), bytes).unwrap();
     }
 
+    /// Replaces the one place of `from` in the text file `name` with `to`.
+    fn edit(&self, name: &str, from: &str, to: &str) {
+        let text = fs::read_to_string(self.path(name)).unwrap();
+        assert_eq!(text.matches(from).count(), 1, "{from:?} in {name}");
+        self.write(name, text.replace(from, to).as_bytes());
+    }
+
     fn load(&self) -> Result<LoadedDataset, DatasetError> {
         self.load_strict(false)
     }
@@ -88,10 +95,7 @@ fn loads_the_chebi20_layout() {
 fn the_fingerprint_follows_every_files_bytes() {
     let folder = Folder::new();
     let before = folder.load().unwrap().fingerprint;
-    folder.write(
-        "test.tsv",
-        TEST_TSV.replace("acetic acid", "acetic acid!").as_bytes(),
-    );
+    folder.edit("test.tsv", "acetic acid", "acetic acid!");
     let after_table = folder.load().unwrap().fingerprint;
     assert_ne!(before, after_table);
     let mut values = embeddings(2);
@@ -144,18 +148,29 @@ fn manifests_resolve_paths_against_their_folder() {
 }
 
 #[test]
-fn wrong_column_counts_name_the_line() {
-    let folder = Folder::new();
-    folder.write(
-        "train.tsv",
-        TRAIN_TSV
-            .replace("2\tc1ccccc1\t", "2\tc1ccccc1 ")
-            .as_bytes(),
-    );
-    assert_eq!(
-        folder.error(),
-        "DIR/train.tsv:3: expected 3 tab-separated fields (id, SMILES, description), found 2"
-    );
+fn table_errors_name_the_file_and_line() {
+    // (file, text, replacement, error)
+    let cases = [
+        // A tab turned into a space: the row has one field too few.
+        (
+            "train.tsv",
+            "2\tc1ccccc1\t",
+            "2\tc1ccccc1 ",
+            "DIR/train.tsv:3: expected 3 tab-separated fields (id, SMILES, description), found 2",
+        ),
+        // Ids must be unique across both splits.
+        (
+            "test.tsv",
+            "5\t[NH4+]",
+            "2\t[NH4+]",
+            "DIR/test.tsv:3: id '2' is used twice (first at DIR/train.tsv:3)",
+        ),
+    ];
+    for (file, text, replacement, error) in cases {
+        let folder = Folder::new();
+        folder.edit(file, text, replacement);
+        assert_eq!(folder.error(), error);
+    }
 }
 
 #[test]
@@ -217,25 +232,9 @@ fn nan_and_zero_rows_are_refused() {
 }
 
 #[test]
-fn ids_must_be_unique_across_both_splits() {
-    let folder = Folder::new();
-    folder.write(
-        "test.tsv",
-        TEST_TSV.replace("5\t[NH4+]", "2\t[NH4+]").as_bytes(),
-    );
-    assert_eq!(
-        folder.error(),
-        "DIR/test.tsv:3: id '2' is used twice (first at DIR/train.tsv:3)"
-    );
-}
-
-#[test]
 fn unparsable_smiles_are_skipped_and_listed_or_refused_when_strict() {
     let folder = Folder::new();
-    folder.write(
-        "train.tsv",
-        TRAIN_TSV.replace("c1ccccc1", "C1CC(").as_bytes(),
-    );
+    folder.edit("train.tsv", "c1ccccc1", "C1CC(");
     let loaded = folder.load().unwrap();
     assert_eq!(loaded.data.train.n, 2);
     // The pair goes with its embedding: rows 0 and 2 remain.

@@ -107,12 +107,7 @@ pub(crate) fn perceive(molecule: &mut Molecule, rings: &Rings) {
     while let Some(start) = picked.iter().position(|&done| !done) {
         let mut system = Vec::new();
         pick_fused(start, &neighbours, &mut picked, &mut system);
-        let mut system_bonds: Vec<usize> = system
-            .iter()
-            .flat_map(|&ring| ring_bonds(ring))
-            .copied()
-            .collect();
-        system_bonds.sort_unstable();
+        let mut system_bonds = members_sorted(&system, ring_bonds);
         system_bonds.dedup();
         let mut done_bonds = Vec::new();
         for size in 1..=system.len().min(MAX_FUSED_RINGS) {
@@ -125,12 +120,7 @@ pub(crate) fn perceive(molecule: &mut Molecule, rings: &Rings) {
                 if !is_connected(&chosen, &neighbours) {
                     continue;
                 }
-                let mut atoms: Vec<usize> = chosen
-                    .iter()
-                    .flat_map(|&ring| ring_atoms(ring))
-                    .copied()
-                    .collect();
-                atoms.sort_unstable();
+                let atoms = members_sorted(&chosen, ring_atoms);
                 // Electrons of atoms buried in three or more of the rings do not count
                 // (the centre of acepentalene).
                 let counted = atoms.chunk_by(|a, b| a == b).filter(|run| run.len() <= 2);
@@ -149,6 +139,17 @@ pub(crate) fn perceive(molecule: &mut Molecule, rings: &Rings) {
             }
         }
     }
+}
+
+/// The members (atoms or bonds) of the rings `chosen`, sorted, once per ring they belong to.
+fn members_sorted<'a>(chosen: &[usize], members: impl Fn(usize) -> &'a Vec<usize>) -> Vec<usize> {
+    let mut all: Vec<usize> = chosen
+        .iter()
+        .flat_map(|&ring| members(ring))
+        .copied()
+        .collect();
+    all.sort_unstable();
+    all
 }
 
 /// Depth-first collection of a fused ring system, in RDKit's order.

@@ -6,10 +6,8 @@
 //! stops when nothing splits, every atom is unique, or after `atoms / 2 + 1` rounds, exactly as
 //! RDKit does: a faster partition refinement would give different ties.
 
-use crate::elements;
+use crate::elements::{self, PHOSPHORUS};
 use crate::graph::{BondOrder, Molecule};
-
-const PHOSPHORUS: u8 = 15;
 
 /// Initial invariants: atomic number, then the isotope's deviation from the common mass.
 pub(crate) fn initial_invariants(molecule: &Molecule) -> Vec<i64> {

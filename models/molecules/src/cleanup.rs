@@ -1,12 +1,8 @@
 //! RDKit's `cleanUp`: rewrites hypervalent nitro, azide, P=O and halogen-oxide groups into their
 //! charge-separated forms before valences are checked, e.g. `CN(=O)=O` -> `C[N+](=O)[O-]`.
 
+use crate::elements::{CARBON, NITROGEN, OXYGEN, PHOSPHORUS};
 use crate::graph::{BondOrder, Molecule};
-
-const NITROGEN: u8 = 7;
-const OXYGEN: u8 = 8;
-const PHOSPHORUS: u8 = 15;
-const CARBON: u8 = 6;
 
 pub(crate) fn separate_charges(molecule: &mut Molecule) {
     separate_nitrogen_charges(molecule);

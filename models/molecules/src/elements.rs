@@ -1,5 +1,14 @@
 //! Periodic-table data the perception steps need, as RDKit 2026.09 tabulates it.
 
+// Atomic numbers that perception rules single out by name.
+pub(crate) const CARBON: u8 = 6;
+pub(crate) const NITROGEN: u8 = 7;
+pub(crate) const OXYGEN: u8 = 8;
+pub(crate) const PHOSPHORUS: u8 = 15;
+pub(crate) const SULFUR: u8 = 16;
+pub(crate) const ARSENIC: u8 = 33;
+pub(crate) const SELENIUM: u8 = 34;
+
 /// One element: its symbol, allowed valences, outer-shell electrons and most common isotope.
 #[derive(Debug)]
 pub(crate) struct Element {

@@ -254,13 +254,19 @@ fn shortest_path_tree(
     parent_bond
 }
 
-/// Every atom on the bond list appears exactly twice: the paths only meet at the root.
-fn bonds_form_simple_cycle(molecule: &Molecule, bonds: &[usize]) -> bool {
+/// The atoms at both ends of every bond in `bonds`, sorted, each once per bond end.
+fn bond_ends_sorted(molecule: &Molecule, bonds: &[usize]) -> Vec<usize> {
     let mut atoms: Vec<usize> = bonds
         .iter()
         .flat_map(|&bond| [molecule.bonds[bond].begin, molecule.bonds[bond].end])
         .collect();
     atoms.sort_unstable();
+    atoms
+}
+
+/// Every atom on the bond list appears exactly twice: the paths only meet at the root.
+fn bonds_form_simple_cycle(molecule: &Molecule, bonds: &[usize]) -> bool {
+    let atoms = bond_ends_sorted(molecule, bonds);
     atoms
         .chunks(2)
         .all(|pair| pair.len() == 2 && pair[0] == pair[1])
@@ -287,11 +293,7 @@ fn lowest_bit(bits: &[u64]) -> Option<usize> {
 }
 
 fn ring_from_bonds(molecule: &Molecule, bonds: &[usize]) -> Ring {
-    let mut atoms: Vec<usize> = bonds
-        .iter()
-        .flat_map(|&bond| [molecule.bonds[bond].begin, molecule.bonds[bond].end])
-        .collect();
-    atoms.sort_unstable();
+    let mut atoms = bond_ends_sorted(molecule, bonds);
     atoms.dedup();
     let mut bonds = bonds.to_vec();
     bonds.sort_unstable();

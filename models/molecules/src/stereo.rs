@@ -3,16 +3,12 @@
 //! turns `/` `\` marks into E/Z on double bonds, iterating while new R/S or E/Z labels split ties.
 
 use crate::cip_ranks;
+use crate::elements::{ARSENIC, NITROGEN, PHOSPHORUS, SELENIUM, SULFUR};
 use crate::graph::{BondOrder, BondStereo, ChiralTag, Direction, Hybridization, Molecule};
 use crate::rings::Rings;
 
 /// Double bonds in rings smaller than this get no E/Z.
 const MIN_RING_SIZE_FOR_DOUBLE_BOND_STEREO: usize = 8;
-const NITROGEN: u8 = 7;
-const PHOSPHORUS: u8 = 15;
-const SULFUR: u8 = 16;
-const ARSENIC: u8 = 33;
-const SELENIUM: u8 = 34;
 
 /// Legacy R/S label, only used to split ties when re-ranking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,26 +33,33 @@ impl<'a> SamplerData<'a> {
         neighbours: &'a [u32],
         k: usize,
     ) -> Result<Self, SamplerError> {
-        let data = Self::checked_shape(
-            n_items, batch_size, seed, drop_last, embeddings, dim, neighbours, k,
-        )?;
+        let data = SamplerData {
+            n_items,
+            batch_size,
+            seed,
+            drop_last,
+            embeddings,
+            dim,
+            neighbours,
+            k,
+        };
+        data.check_shape()?;
         data.check_embeddings()?;
         data.check_neighbours()?;
         Ok(data)
     }
 
     /// Checks sizes only (O(1)): what a plugin re-checks on every call from the host.
-    #[allow(clippy::too_many_arguments)]
-    fn checked_shape(
-        n_items: usize,
-        batch_size: usize,
-        seed: u64,
-        drop_last: bool,
-        embeddings: &'a [f32],
-        dim: usize,
-        neighbours: &'a [u32],
-        k: usize,
-    ) -> Result<Self, SamplerError> {
+    fn check_shape(&self) -> Result<(), SamplerError> {
+        let &SamplerData {
+            n_items,
+            batch_size,
+            embeddings,
+            dim,
+            neighbours,
+            k,
+            ..
+        } = self;
         if n_items == 0 {
             return Err(SamplerError::parameter(
                 "n_items",
@@ -101,16 +108,7 @@ impl<'a> SamplerData<'a> {
                 format!("expected {n_items} x {k} ids, got {}", neighbours.len()),
             ));
         }
-        Ok(SamplerData {
-            n_items,
-            batch_size,
-            seed,
-            drop_last,
-            embeddings,
-            dim,
-            neighbours,
-            k,
-        })
+        Ok(())
     }
 
     fn check_embeddings(&self) -> Result<(), SamplerError> {
@@ -198,16 +196,18 @@ impl<'a> SamplerData<'a> {
             // SAFETY: the host guarantees `n_items * k` readable ids for `'a`.
             unsafe { std::slice::from_raw_parts(raw.neighbours, n_items.saturating_mul(k)) }
         };
-        Self::checked_shape(
+        let data = SamplerData {
             n_items,
-            raw.batch_size as usize,
-            raw.seed,
-            raw.drop_last != 0,
+            batch_size: raw.batch_size as usize,
+            seed: raw.seed,
+            drop_last: raw.drop_last != 0,
             embeddings,
             dim,
             neighbours,
             k,
-        )
+        };
+        data.check_shape()?;
+        Ok(data)
     }
 
     /// Number of items; item ids are `0..n_items`.

@@ -223,3 +223,21 @@ pub fn assert_config_rejected<S: SamplerPlugin>(json: &str, named: &str) {
         ),
     }
 }
+
+/// Asserts that `S` refuses, naming the setting, a `hard_ratio` outside `[0, 1]` and a
+/// `hardness_k` of 0 at the top level of its JSON configuration, and `nan_ratio`, a
+/// configuration whose `hard_ratio` is NaN (JSON cannot spell NaN, but a Rust caller can).
+pub fn assert_hard_settings_checked<S: SamplerPlugin>(nan_ratio: S::Config) {
+    for ratio in ["-0.1", "1.5"] {
+        assert_config_rejected::<S>(&format!(r#"{{"hard_ratio": {ratio}}}"#), "hard_ratio");
+    }
+    assert_config_rejected::<S>(r#"{"hardness_k": 0}"#, "hardness_k");
+    match S::new(nan_ratio) {
+        Ok(_) => panic!("{} accepted a NaN hard_ratio", S::NAME),
+        Err(error) => assert!(
+            error.to_string().starts_with("hard_ratio:"),
+            "{} refused a NaN hard_ratio with \"{error}\"",
+            S::NAME
+        ),
+    }
+}
