@@ -78,6 +78,14 @@ fn misbehaving(c: &CBuild, folder: &Path, defines: &[&str]) -> PathBuf {
     )
 }
 
+/// A C compiler and the misbehaving plugin built with `defines` in its folder (`None` without a
+/// compiler).
+fn misbehaving_plugin(defines: &[&str]) -> Option<(CBuild, PathBuf)> {
+    let c = CBuild::new()?;
+    let library = misbehaving(&c, c.folder.path(), defines);
+    Some((c, library))
+}
+
 #[test]
 fn a_crashing_plugin_fails_its_own_run_and_the_others_finish() {
     let Some(c) = CBuild::new() else {
@@ -160,10 +168,9 @@ fn a_crashing_plugin_fails_its_own_run_and_the_others_finish() {
 
 #[test]
 fn plugin_output_on_stdout_does_not_disturb_the_worker_protocol() {
-    let Some(c) = CBuild::new() else {
+    let Some((c, library)) = misbehaving_plugin(&["-DMISBEHAVE_CHATTER"]) else {
         return;
     };
-    let library = misbehaving(&c, c.folder.path(), &["-DMISBEHAVE_CHATTER"]);
     let out = c.path("out");
     let (code, _, stderr) = run(&compare_args(&library.display().to_string(), &out));
     assert_eq!(code, 0, "{stderr}");
@@ -172,14 +179,10 @@ fn plugin_output_on_stdout_does_not_disturb_the_worker_protocol() {
 
 #[test]
 fn a_plugin_that_crashes_when_created_is_refused_before_anything_is_written() {
-    let Some(c) = CBuild::new() else {
+    let Some((c, library)) = misbehaving_plugin(&["-DMISBEHAVE_SEGV", "-DMISBEHAVE_IN_CREATE"])
+    else {
         return;
     };
-    let library = misbehaving(
-        &c,
-        c.folder.path(),
-        &["-DMISBEHAVE_SEGV", "-DMISBEHAVE_IN_CREATE"],
-    );
     let out = c.path("out");
     let (code, _, stderr) = run(&compare_args(
         &format!("random,{}", library.display()),
@@ -202,14 +205,10 @@ fn a_plugin_that_crashes_when_created_is_refused_before_anything_is_written() {
 
 #[test]
 fn a_check_that_hangs_is_stopped_at_its_timeout() {
-    let Some(c) = CBuild::new() else {
+    let Some((_c, library)) = misbehaving_plugin(&["-DMISBEHAVE_HANG", "-DMISBEHAVE_EPOCH=3"])
+    else {
         return;
     };
-    let library = misbehaving(
-        &c,
-        c.folder.path(),
-        &["-DMISBEHAVE_HANG", "-DMISBEHAVE_EPOCH=3"],
-    );
     let (code, stdout, _) = run(&["check", library.to_str().unwrap(), "--timeout", "3s"]);
     assert_eq!(code, 1, "{stdout}");
     assert!(
