@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use crate::compare::plan::{CompareArgs, RunTimeout};
+use crate::compare::plan_runs::{self, RunOutcome};
 use crate::plugin::PluginRegistry;
 use crate::signals::InterruptFlag;
 use crate::worker::WorkerArgs;
@@ -42,11 +43,15 @@ pub enum Command {
     },
     /// Train and evaluate every sampler under one fixed protocol and report retrieval metrics.
     Compare(CompareArgs),
-    /// Regenerate summary.csv, summary.md and the plots of a comparison folder from its CSV files.
+    /// Regenerate summary.csv, summary.md and the plots of a comparison folder from its CSV files
+    /// (in a planned folder, first merging whatever runs have finished; exit 3 while some are missing).
     Report {
         /// A folder written by `harness compare`.
         folder: PathBuf,
     },
+    /// Execute runs of a plan written by `harness compare --plan-only`: one (--index, e.g. a
+    /// Slurm array task) or all of them here (--all).
+    Run(crate::compare::plan_runs::RunArgs),
     /// Compare a comparison's summary with a committed baseline; exit 1 on a regression.
     Regress {
         /// Baseline summary CSV; its rules are in the .toml file beside it.
@@ -98,28 +103,40 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", report.render());
             Ok(verdict(report.passed()))
         }
-        Command::Compare(args) => {
-            let plan = args.plan()?;
-            let interrupt = if plan.in_process {
-                InterruptFlag::never()
-            } else {
-                InterruptFlag::install().context("listening for Ctrl-C")?
+        Command::Compare(args) => compare(&args, &registry()),
+        Command::Report { folder } => match plan_runs::merge(&folder)? {
+            None => {
+                print!("{}", crate::report::generate(&folder)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(merged) => {
+                print!("{}", merged.table);
+                if merged.missing.is_empty() {
+                    return Ok(ExitCode::SUCCESS);
+                }
+                eprintln!(
+                    "{} planned run(s) have no results yet (the statistics use the finished runs only): {}",
+                    merged.missing.len(),
+                    merged.missing.join(", ")
+                );
+                Ok(ExitCode::from(EXIT_RUNS_FAILED))
+            }
+        },
+        Command::Run(args) => {
+            if args.describe {
+                print!("{}", plan_runs::describe(&args.plan)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            let Some(index) = args.index else {
+                return compare(&args.resume_args(), &registry());
             };
-            let outcome = crate::compare::run(&plan, &registry(), &interrupt)?;
-            print!("{}", outcome.table);
-            eprint!("{}", outcome.notes(&plan));
-            println!("reports: {}", plan.out.display());
-            Ok(if outcome.interrupted {
-                ExitCode::from(EXIT_INTERRUPTED)
-            } else if !outcome.failures.is_empty() {
-                ExitCode::from(EXIT_RUNS_FAILED)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
-        Command::Report { folder } => {
-            print!("{}", crate::report::generate(&folder)?);
-            Ok(ExitCode::SUCCESS)
+            match plan_runs::run_one(&args.plan, index, args.run_timeout, args.quiet)? {
+                RunOutcome::Finished | RunOutcome::AlreadyFinished => Ok(ExitCode::SUCCESS),
+                RunOutcome::Failed(reason) => {
+                    eprintln!("run {index} of {} failed: {reason}", args.plan.display());
+                    Ok(ExitCode::from(EXIT_RUNS_FAILED))
+                }
+            }
         }
         Command::Regress {
             baseline,
@@ -145,6 +162,31 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Worker(args) => Ok(crate::worker::serve(args)),
     }
+}
+
+/// `harness compare` (and `harness run --all`, which continues a planned comparison).
+fn compare(args: &CompareArgs, registry: &PluginRegistry) -> Result<ExitCode> {
+    let plan = args.plan()?;
+    let interrupt = if plan.in_process || plan.plan_only {
+        InterruptFlag::never()
+    } else {
+        InterruptFlag::install().context("listening for Ctrl-C")?
+    };
+    let outcome = crate::compare::run(&plan, registry, &interrupt)?;
+    if plan.plan_only {
+        print!("{}", plan_runs::next_steps(&plan.out, outcome.runs));
+        return Ok(ExitCode::SUCCESS);
+    }
+    print!("{}", outcome.table);
+    eprint!("{}", outcome.notes(&plan));
+    println!("reports: {}", plan.out.display());
+    Ok(if outcome.interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else if !outcome.failures.is_empty() {
+        ExitCode::from(EXIT_RUNS_FAILED)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn verdict(passed: bool) -> ExitCode {

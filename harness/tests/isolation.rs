@@ -18,7 +18,7 @@ fn compare_args(samplers: &str, out: &Path) -> Vec<String> {
 
 /// A CSV file's rows by column, without the timing columns (the only ones that may differ
 /// between two runs of the same comparison).
-fn rows_without_timing(file: &Path) -> Vec<BTreeMap<String, String>> {
+pub(crate) fn rows_without_timing(file: &Path) -> Vec<BTreeMap<String, String>> {
     let mut reader = csv::Reader::from_path(file).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
     reader
@@ -35,7 +35,7 @@ fn rows_without_timing(file: &Path) -> Vec<BTreeMap<String, String>> {
 }
 
 /// Asserts that two comparison folders hold the same results.
-fn assert_same_results(expected: &Path, actual: &Path) {
+pub(crate) fn assert_same_results(expected: &Path, actual: &Path) {
     for file in ["runs.csv", "epochs.csv", "summary.csv"] {
         let (expected_rows, actual_rows) = (
             rows_without_timing(&expected.join(file)),

@@ -5,6 +5,7 @@ mod c_plugins;
 mod commands;
 mod compare;
 mod isolation;
+mod plan_runs;
 mod readme;
 mod regress;
 mod support;

@@ -10,6 +10,7 @@ pub mod events;
 mod outputs;
 pub mod plan;
 pub mod plan_file;
+pub mod plan_runs;
 pub mod records;
 mod scheduler;
 pub mod single_run;
@@ -35,6 +36,8 @@ pub struct CompareOutcome {
     pub failures: Vec<FailedRun>,
     /// Stopped by SIGINT/SIGTERM; `--resume` continues it.
     pub interrupted: bool,
+    /// Runs in the plan.
+    pub runs: usize,
 }
 
 impl CompareOutcome {
@@ -111,6 +114,16 @@ pub fn run(
             eprintln!("{warning}");
         }
     }
+    if plan.plan_only {
+        // Header-only tables, as a comparison with no finished run has.
+        outputs::assemble(&plan.out, &plan_file)?;
+        return Ok(CompareOutcome {
+            table: String::new(),
+            failures: Vec::new(),
+            interrupted: false,
+            runs: plan_file.runs.len(),
+        });
+    }
     if !plan.quiet {
         let labels: Vec<&str> = samplers.iter().map(|s| s.label.as_str()).collect();
         eprintln!(
@@ -155,6 +168,7 @@ pub fn run(
         table,
         failures: outcome.failures,
         interrupted: outcome.interrupted,
+        runs: plan_file.runs.len(),
     })
 }
 

@@ -11,10 +11,12 @@ use anyhow::{Context, Result, bail};
 
 use super::plan_file::{PlanFile, PlannedRun};
 use super::records::{
-    RunContext, RunRecord, epoch_columns, reciprocal_rank_columns, run_columns, training_log,
+    RunContext, RunRecord, SamplerIdentity, epoch_columns, reciprocal_rank_columns, run_columns,
+    training_log,
 };
 use crate::report::csv_file::{Columns, CsvTable, write_atomically};
-use crate::report::runs::{FAILED_RUNS_FILE, RECIPROCAL_RANKS_FILE, run_folder};
+use crate::report::runs::{FAILED_RUNS_FILE, RECIPROCAL_RANKS_FILE, read_records, run_folder};
+use crate::report::schema::{ContextField, SEED, SamplerField};
 use crate::report::summary::summary_columns;
 
 /// A run's own row of `runs.csv` (with the header); written last, it marks the run finished.
@@ -60,25 +62,105 @@ pub fn is_finished(folder: &Path, run: &PlannedRun) -> bool {
         .is_file()
 }
 
-/// Writes a finished run's folder; its row file comes last.
+/// Writes a finished run's folder: into a folder of its own, renamed into place once complete
+/// (its row file last), so no reader ever sees a partial run and two processes that execute the
+/// same run at once (a requeued cluster task) cannot mix their files.
 pub fn write_run(folder: &Path, run: &RunRecord, context: &RunContext) -> Result<()> {
-    let run_folder = run_folder(folder, &run.sampler.label, run.seed);
-    std::fs::create_dir_all(&run_folder)
-        .with_context(|| format!("creating {}", run_folder.display()))?;
+    let final_folder = run_folder(folder, &run.sampler.label, run.seed);
+    let name = final_folder
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("run");
+    let unique = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let partial = folder.join(format!(".{name}.partial-{}-{unique}", std::process::id()));
+    let written = write_run_files(&partial, run, context)
+        .and_then(|()| {
+            std::fs::rename(&partial, &final_folder)
+                .with_context(|| format!("moving the run's files to {}", final_folder.display()))
+        })
+        .or_else(|error| {
+            // Another process finished the same run first: its files stand.
+            if final_folder.join(RUN_ROW_FILE).is_file() {
+                Ok(())
+            } else {
+                Err(error)
+            }
+        });
+    if partial.exists() {
+        let _ = std::fs::remove_dir_all(&partial);
+    }
+    written
+}
+
+/// The files of a finished run in `target`; its row file comes last.
+fn write_run_files(target: &Path, run: &RunRecord, context: &RunContext) -> Result<()> {
+    std::fs::create_dir_all(target).with_context(|| format!("creating {}", target.display()))?;
     let log = serde_json::to_vec_pretty(&training_log(run, context))?;
-    write_atomically(&run_folder.join("training_logs.json"), &log)?;
+    write_atomically(&target.join("training_logs.json"), &log)?;
     let evaluation = &run.last().evaluation;
     CsvTable::create(
-        run_folder.join(RECIPROCAL_RANKS_FILE),
+        target.join(RECIPROCAL_RANKS_FILE),
         reciprocal_rank_columns(),
     )?
     .append(
         evaluation,
         0..evaluation.text_to_item.reciprocal_ranks.len(),
     )?;
-    CsvTable::create(run_folder.join(EPOCH_ROWS_FILE), epoch_columns())?
-        .append(run, &run.epochs)?;
-    CsvTable::create(run_folder.join(RUN_ROW_FILE), run_columns())?.append(context, [run])
+    CsvTable::create(target.join(EPOCH_ROWS_FILE), epoch_columns())?.append(run, &run.epochs)?;
+    CsvTable::create(target.join(RUN_ROW_FILE), run_columns())?.append(context, [run])
+}
+
+/// Checks that a finished run's row records what the plan asks of it: the sampler (label,
+/// plugin, version, ABI, configuration), the seed and every context column (protocol, dataset
+/// fingerprint, harness, libtorch, settings). `expected` is the plan's context.
+pub fn check_finished_matches(
+    folder: &Path,
+    plan: &PlanFile,
+    index: usize,
+    expected: &RunContext,
+) -> Result<()> {
+    let run = &plan.runs[index];
+    let planned = plan.sampler(&run.sampler)?;
+    let identity = SamplerIdentity {
+        label: planned.label.clone(),
+        plugin: planned.plugin.clone(),
+        version: planned.version.clone(),
+        abi: planned.abi.clone(),
+        config_json: planned.config.clone(),
+    };
+    let mut wanted: Vec<(&str, String)> = SamplerField::ALL
+        .iter()
+        .map(|&field| (field.name(), identity.value(field).to_string()))
+        .collect();
+    wanted.push((SEED, run.seed.to_string()));
+    wanted.extend(
+        ContextField::ALL
+            .iter()
+            .map(|&field| (field.name(), expected.value(field))),
+    );
+    let file = run_folder(folder, &run.sampler, run.seed).join(RUN_ROW_FILE);
+    let rows = read_records(&file)?;
+    let [row] = rows.as_slice() else {
+        bail!("{}: {} rows, not one", file.display(), rows.len());
+    };
+    let differences: Vec<String> = wanted
+        .iter()
+        .filter_map(|(column, value)| {
+            let found = row.fields.get(*column).map_or("(missing)", String::as_str);
+            (found != value).then(|| format!("{column} is {found:?}, the plan says {value:?}"))
+        })
+        .collect();
+    if !differences.is_empty() {
+        bail!(
+            "{}: this finished run does not match the plan in {}: {}; move the folder away to run it again",
+            file.display(),
+            folder.join(super::plan_file::PLAN_FILE).display(),
+            differences.join("; ")
+        );
+    }
+    Ok(())
 }
 
 /// Rewrites `runs.csv` and `epochs.csv` from the finished runs' folders, in plan order.

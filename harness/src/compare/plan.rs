@@ -124,6 +124,11 @@ pub struct CompareArgs {
     /// crashing plugin then takes the harness down).
     #[arg(long, hide = true, conflicts_with_all = ["jobs", "run_timeout"])]
     pub in_process: bool,
+    /// Check everything and write the plan (DIR/plan.json) without training: its runs are then
+    /// executed by `harness run --plan DIR` (one at a time, e.g. as Slurm array tasks, or all
+    /// here) and merged by `harness report DIR`.
+    #[arg(long, requires = "out", conflicts_with_all = ["resume", "in_process", "jobs", "run_timeout"])]
+    pub plan_only: bool,
 }
 
 /// `--run-timeout`: seconds, or a number with `s`, `m` or `h`.
@@ -170,6 +175,8 @@ pub struct ComparePlan {
     pub run_timeout: Option<Duration>,
     pub quiet: bool,
     pub in_process: bool,
+    /// Write the plan, train nothing.
+    pub plan_only: bool,
 }
 
 impl ComparePlan {
@@ -222,6 +229,7 @@ impl CompareArgs {
             run_timeout: self.run_timeout.map(|t| t.0),
             quiet: self.quiet,
             in_process: self.in_process,
+            plan_only: self.plan_only,
         })
     }
 
