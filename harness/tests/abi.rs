@@ -187,7 +187,7 @@ fn a_broken_library_does_not_hide_the_others() {
         stdout.contains("not loaded:") && stdout.contains("broken_sampler"),
         "{stdout}"
     );
-    for name in ["random", "hard", "curriculum", "progressive"] {
+    for name in ["random", "hard", "curriculum", "progressive", "cluster"] {
         assert!(
             stdout.lines().any(|line| line.starts_with(name)),
             "{name} missing:\n{stdout}"

@@ -16,13 +16,13 @@ fn list_shows_the_built_in_samplers_with_defaults() {
 
 #[test]
 fn every_built_in_sampler_passes_the_conformance_suite() {
-    for name in ["random", "hard", "curriculum", "progressive"] {
+    for name in ["random", "hard", "curriculum", "progressive", "cluster"] {
         let (code, stdout, stderr) = run(&["check", name]);
         assert_eq!(code, 0, "{name}:\n{stdout}{stderr}");
         assert!(stdout.contains("checks passed"), "{stdout}");
     }
     // With false-negative control, a cap low enough to bite on the fixture's clusters.
-    for name in ["hard", "curriculum", "progressive"] {
+    for name in ["hard", "curriculum", "progressive", "cluster"] {
         let (code, stdout, stderr) = run(&["check", name, "--config", r#"{"max_similarity":0.7}"#]);
         assert_eq!(code, 0, "{name}:\n{stdout}{stderr}");
         assert!(
