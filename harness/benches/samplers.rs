@@ -5,6 +5,8 @@
 //! in-process: each exports the same entry symbol.) `cluster` reuses its topics from epoch to
 //! epoch; its first epoch, which clusters, is measured apart on 384-dimensional embeddings (the
 //! width of ChEBI-20's description embeddings), where k-means costs what it costs in a real run.
+//! Last, what the harness adds to every epoch of every sampler: the false-negative count (one dot
+//! product per in-batch pair), at the synthetic task's and ChEBI-20's training sizes.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -13,6 +15,7 @@ use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use fixtures::ClusterSpec;
 use harness::plugin::{ForeignSampler, PluginRegistry};
 use sampler_api::rng::Rng;
+use sampler_api::similarity::FalseNegativeCount;
 use sampler_api::{EpochBuffers, Sampler, SamplerData, SamplerPlugin};
 
 const SIZES: [usize; 3] = [6_601, 33_010, 100_000];
@@ -159,5 +162,40 @@ fn clustering(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, samplers, clustering);
+/// The false-negative count of one epoch of random batches: (items, embedding width) of the
+/// synthetic task's training split and of ChEBI-20's.
+fn false_negatives(c: &mut Criterion) {
+    for (items, dim) in [(2_000, 64), (3_301, 384)] {
+        let spec = ClusterSpec {
+            items,
+            clusters: items / FIXTURE.items,
+            dim,
+            ..FIXTURE
+        };
+        let fixture = spec.generate();
+        let data = SamplerData::new(
+            items,
+            BATCH_SIZE,
+            SEED,
+            false,
+            &fixture.embeddings,
+            dim,
+            &[],
+            0,
+        )
+        .expect("valid benchmark inputs");
+        let mut order: Vec<u32> = (0..items as u32).collect();
+        Rng::for_stream(SEED, &[]).shuffle(&mut order);
+        let mut buffers = EpochBuffers::new(items);
+        let mut sink = buffers.sink();
+        for batch in order.chunks(BATCH_SIZE) {
+            sink.push_batch(batch).expect("room for every item");
+        }
+        c.bench_function(&format!("false-negatives/{items} d={dim}"), |b| {
+            b.iter(|| black_box(FalseNegativeCount::of_epoch(&sink, &data)))
+        });
+    }
+}
+
+criterion_group!(benches, samplers, clustering, false_negatives);
 criterion_main!(benches);
