@@ -1,12 +1,15 @@
 //! `harness check`: the conformance suite every sampler plugin must pass.
 //!
 //! It runs the plugin on a deterministic 5-cluster fixture (1,000 unit vectors in 32
-//! dimensions) and checks the batch contract, determinism, sensitivity to seed and epoch, and
-//! the realised hard share against the share each epoch's note asks for.
+//! dimensions) and checks the batch contract, determinism, sensitivity to seed and epoch, the
+//! realised hard share against the share each epoch's note asks for and, when notes announce
+//! one, the false-negative cap.
 
 use fixtures::ClusterSpec;
-use sampler_api::contract::{HardnessMeter, QuarterShares, hard_per_batch, hard_shortfalls};
-use sampler_api::{EpochBuffers, EpochNote, Sampler, SamplerData};
+use sampler_api::contract::{
+    HardnessMeter, QuarterShares, check_similarity_cap, hard_per_batch, hard_shortfalls,
+};
+use sampler_api::{BatchSink, EpochBuffers, EpochNote, Sampler, SamplerData};
 
 use std::time::Duration;
 
@@ -302,9 +305,12 @@ pub fn run_streaming(
             Err("epochs 1 and 2 give identical batches".into())
         },
     );
-    let (outcome, stages) = hardness(&sampler, &data);
-    suite.record("realised hard share", outcome);
-    suite.record("stages reported", stages);
+    let promises = hardness(&sampler, &data);
+    suite.record("realised hard share", promises.hard_share);
+    if let Some(cap) = promises.cap {
+        suite.record("false-negative cap", cap);
+    }
+    suite.record("stages reported", promises.stages);
     finish(plugin, suite)
 }
 
@@ -350,19 +356,25 @@ fn truncated(inputs: &SamplerInputs, n_items: usize) -> Result<SamplerInputs, St
     SamplerInputs::new(embeddings, inputs.dim, inputs.k).map_err(|e| format!("{e:#}"))
 }
 
-/// Checks the hard promise on every epoch whose note asks for hard batches, and summarises
-/// the realised share by position in the epoch (it decays as neighbours get used up). Returns
-/// the outcomes of the hard-share row and of the stages row.
-fn hardness(
-    sampler: &dyn Sampler,
-    data: &SamplerData<'_>,
-) -> (Result<String, String>, Result<String, String>) {
+/// The outcomes of the rows that check what the epoch notes promise.
+struct Promises {
+    hard_share: Result<String, String>,
+    /// `None` when no note announced a cap.
+    cap: Option<Result<String, String>>,
+    stages: Result<String, String>,
+}
+
+/// Checks the hard promise on every epoch whose note asks for hard batches, and the cap on every
+/// epoch whose note announces one; summarises the realised share by position in the epoch (it
+/// decays as neighbours get used up).
+fn hardness(sampler: &dyn Sampler, data: &SamplerData<'_>) -> Promises {
     let mut buffers = EpochBuffers::new(data.n_items());
     let mut meter = HardnessMeter::new(data.n_items());
     let mut stages: Vec<(String, u32, u32)> = Vec::new();
     let mut asked = Vec::new();
     let mut hard_shares = QuarterShares::default();
     let mut random_shares = QuarterShares::default();
+    let mut caps = CapSummary::default();
     for epoch in 1..=EPOCHS {
         let (sink, note) = match run_epoch(sampler, data, epoch, &mut buffers) {
             Ok(epoch) => epoch,
@@ -372,17 +384,25 @@ fn hardness(
                 } else {
                     format!("{} (the run stopped at epoch {epoch})", describe(&stages))
                 };
-                return (Err(format!("seed 1: {e}")), Err(stages));
+                return Promises {
+                    hard_share: Err(format!("seed 1: {e}")),
+                    cap: None,
+                    stages: Err(stages),
+                };
             }
         };
         match stages.last_mut() {
             Some((stage, _, last)) if *stage == note.stage => *last = epoch,
             _ => stages.push((note.stage.clone(), epoch, epoch)),
         }
+        if let Some(cap) = note.max_similarity {
+            caps.add_epoch(&sink, data, cap, epoch, &note.stage);
+        }
         let n_batches = sink.n_batches();
         if note.hard_ratio > 0.0 {
             let wanted = hard_per_batch(data.batch_size(), note.hard_ratio);
-            let shortfalls = hard_shortfalls(&sink, data, wanted, note.hardness_k);
+            let shortfalls =
+                hard_shortfalls(&sink, data, wanted, note.hardness_k, note.max_similarity);
             if let Some(first) = shortfalls.first() {
                 let outcome = Err(format!(
                     "epoch {epoch} ({}): {} of {n_batches} batches lack the asked {wanted} pivot+neighbour items (first: batch {})",
@@ -390,7 +410,11 @@ fn hardness(
                     shortfalls.len(),
                     first + 1
                 ));
-                return (outcome, Ok(describe(&stages)));
+                return Promises {
+                    hard_share: outcome,
+                    cap: caps.outcome(),
+                    stages: Ok(describe(&stages)),
+                };
             }
             asked.push(note.hard_ratio);
             hard_shares.add_epoch(&sink, data, note.hardness_k, &mut meter);
@@ -434,7 +458,70 @@ fn hardness(
     if detail.is_empty() {
         detail = "no hard epochs reported, no neighbour table to measure against".into();
     }
-    (Ok(detail), Ok(describe(&stages)))
+    Promises {
+        hard_share: Ok(detail),
+        cap: caps.outcome(),
+        stages: Ok(describe(&stages)),
+    }
+}
+
+/// The epochs whose notes announced a false-negative cap, and how their batches kept it.
+#[derive(Debug, Default)]
+struct CapSummary {
+    /// The caps announced, in order of first appearance.
+    caps: Vec<f64>,
+    epochs: usize,
+    batches: usize,
+    forced: usize,
+    /// The first epoch whose batches broke the cap, described.
+    breach: Option<String>,
+}
+
+impl CapSummary {
+    /// Checks one epoch's batches against its note's cap.
+    fn add_epoch(
+        &mut self,
+        batches: &BatchSink<'_>,
+        data: &SamplerData<'_>,
+        cap: f64,
+        epoch: u32,
+        stage: &str,
+    ) {
+        let check = check_similarity_cap(batches, data, cap);
+        if let Some(first) = check.breaches.first()
+            && self.breach.is_none()
+        {
+            self.breach = Some(format!(
+                "epoch {epoch} ({stage}): {} of {} batches hold an item at cosine >= {cap} with their first item while others were left (first: batch {})",
+                check.breaches.len(),
+                batches.n_batches(),
+                first + 1
+            ));
+        }
+        if !self.caps.contains(&cap) {
+            self.caps.push(cap);
+        }
+        self.epochs += 1;
+        self.batches += batches.n_batches();
+        self.forced += check.forced;
+    }
+
+    /// The row's outcome; `None` when no epoch announced a cap.
+    fn outcome(&self) -> Option<Result<String, String>> {
+        let caps: Vec<String> = self.caps.iter().map(f64::to_string).collect();
+        (self.epochs > 0).then(|| {
+            if let Some(breach) = &self.breach {
+                return Err(breach.clone());
+            }
+            Ok(format!(
+                "{} epochs with max_similarity {}: no batch holds an item that similar to its first item while others were left ({} of {} batches had no other choice)",
+                self.epochs,
+                caps.join(", "),
+                self.forced,
+                self.batches
+            ))
+        })
+    }
 }
 
 fn describe(stages: &[(String, u32, u32)]) -> String {

@@ -37,6 +37,14 @@ pub fn run_epoch<'b>(
             reason: format!("hard_ratio {} is outside [0, 1]", note.hard_ratio),
         });
     }
+    if let Some(cap) = note.max_similarity
+        && !(cap > 0.0 && cap <= 1.0)
+    {
+        return Err(EpochError::Note {
+            epoch,
+            reason: format!("max_similarity {cap} is outside (0, 1]"),
+        });
+    }
     if note.hardness_k > data.k() {
         return Err(EpochError::Note {
             epoch,

@@ -165,7 +165,7 @@ fn a_broken_library_does_not_hide_the_others() {
     let (code, stdout, _) = run(&["list", "--plugin-dir", folder.path().to_str().unwrap()]);
     assert_eq!(code, 0);
     assert_contains(&stdout, &["not loaded:", "broken_sampler"]);
-    for name in ["random", "hard", "curriculum", "progressive"] {
+    for name in ["random", "hard", "curriculum", "progressive", "cluster"] {
         assert!(
             stdout.lines().any(|line| line.starts_with(name)),
             "{name} missing:\n{stdout}"

@@ -291,7 +291,14 @@ fn broken_c_plugins_are_listed_as_not_loaded_beside_the_good_ones() {
     let dir = c.folder.path().to_str().unwrap();
     let (code, stdout, stderr) = run(&["list", "--plugin-dir", dir]);
     assert_eq!(code, 0, "{stdout}{stderr}");
-    for name in ["random", "hard", "curriculum", "progressive", "sequential"] {
+    for name in [
+        "random",
+        "hard",
+        "curriculum",
+        "progressive",
+        "cluster",
+        "sequential",
+    ] {
         assert!(
             stdout.lines().any(|line| line.starts_with(name)),
             "{name} missing:\n{stdout}"

@@ -23,10 +23,19 @@ fn list_shows_the_built_in_samplers_with_defaults() {
 
 #[test]
 fn every_built_in_sampler_passes_the_conformance_suite() {
-    for name in ["random", "hard", "curriculum", "progressive"] {
+    for name in ["random", "hard", "curriculum", "progressive", "cluster"] {
         let (code, stdout, stderr) = run(&["check", name]);
         assert_eq!(code, 0, "{name}:\n{stdout}{stderr}");
         assert!(stdout.contains("checks passed"), "{stdout}");
+    }
+    // With false-negative control, a cap low enough to bite on the fixture's clusters.
+    for name in ["hard", "curriculum", "progressive", "cluster"] {
+        let (code, stdout, stderr) = run(&["check", name, "--config", r#"{"max_similarity":0.7}"#]);
+        assert_eq!(code, 0, "{name}:\n{stdout}{stderr}");
+        assert!(
+            stdout.contains("false-negative cap") && stdout.contains("with max_similarity 0.7:"),
+            "{stdout}"
+        );
     }
 }
 
@@ -38,6 +47,22 @@ fn check_reports_failures_in_a_table_and_exits_non_zero() {
     let (code, stdout, _) = check_faulty(r#"{"fault":"panic_on_epoch"}"#);
     assert_eq!(code, 1, "{stdout}");
     assert_contains(&stdout, &["panicked: deliberate panic in epoch"]);
+    // Batches in index order put cluster mates (cosine about 0.8) beside each batch's first item.
+    let (code, stdout, _) = run(&[
+        "check",
+        path.to_str().unwrap(),
+        "--config",
+        r#"{"fault":"ignores_cap"}"#,
+    ]);
+    assert_eq!(code, 1, "{stdout}");
+    let row = stdout
+        .lines()
+        .find(|line| line.starts_with("false-negative cap"))
+        .unwrap_or_else(|| panic!("no cap row:\n{stdout}"));
+    assert!(
+        row.contains("FAIL") && row.contains("hold an item at cosine >= 0.5"),
+        "{row}"
+    );
 }
 
 #[test]

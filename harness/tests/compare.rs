@@ -3,7 +3,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use harness::report::schema::{Direction, MetricColumn, PairedStat, SeedStat, Timing};
+use harness::report::schema::{
+    Direction, FALSE_NEGATIVE_COSINE, FALSE_NEGATIVE_SHARE, MetricColumn, PairedStat, SeedStat,
+    Timing,
+};
 
 use crate::support::{harness, line_starting, quiet_compare, run};
 
@@ -209,13 +212,33 @@ fn two_seeds_claim_no_significance_anywhere() {
         assert_eq!(cell(&summary, "hard", &significant), "false");
         assert_eq!(cell(&summary, "random", &significant), "");
     }
+    // Nearest-neighbour batches hold several times random's near-duplicate pairs (about 0.08
+    // against 0.02 on the synthetic task, whose same-topic descriptions lie at cosine >= 0.95).
+    let false_negatives = |sampler: &str| {
+        let share = cell(
+            &summary,
+            sampler,
+            &SeedStat::Mean.column(FALSE_NEGATIVE_SHARE),
+        );
+        share.parse::<f64>().unwrap()
+    };
+    assert!(
+        false_negatives("random") > 0.0
+            && false_negatives("hard") > 3.0 * false_negatives("random"),
+        "hard {} random {}",
+        false_negatives("hard"),
+        false_negatives("random")
+    );
+    assert_eq!(cell(&summary, "hard", FALSE_NEGATIVE_COSINE), "0.95");
     let difference = std::fs::read_to_string(out.join("paired_difference.svg")).unwrap();
     assert!(difference.contains("hard †") && !difference.contains('*'));
     for section in [
         "## Item->text retrieval",
         "## Paired differences against random",
         "| hard | item->text | 1, 2 |",
-        "- hard: plugin hard 1.0.0; settings: the plugin's defaults; seeds 1, 2; realised hard share 0.",
+        "- hard: plugin hard 1.1.0; settings: the plugin's defaults; seeds 1, 2; realised hard share 0.",
+        "; false-negative share 0.0",
+        " (of in-batch pairs, at description cosine >= 0.95)\n",
     ] {
         assert!(markdown.contains(section), "{section}: {markdown}");
     }

@@ -2,11 +2,13 @@
 
 use models::{EpochStats, Evaluation};
 use sampler_api::EpochNote;
+use sampler_api::similarity::{FALSE_NEGATIVE_COSINE, FalseNegativeCount};
 use serde_json::{Value, json};
 
 use crate::report::csv_file::Columns;
 use crate::report::schema::{
-    ContextField, Direction, EPOCH, MetricColumn, REALISED_HARD_SHARE, SEED, SamplerField, Timing,
+    self, ContextField, Direction, EPOCH, FALSE_NEGATIVE_SHARE, MetricColumn, REALISED_HARD_SHARE,
+    SEED, SamplerField, Timing,
 };
 
 /// Facts shared by every row of a comparison (environment and protocol).
@@ -47,6 +49,8 @@ pub struct EpochRecord {
     /// position); `None` without a neighbour table to measure against.
     pub realised_hard_share: Option<f64>,
     pub realised_by_quarter: [Option<f64>; 4],
+    /// In-batch negative pairs of the epoch and how many have near-duplicate descriptions.
+    pub false_negatives: FalseNegativeCount,
     pub stats: EpochStats,
     pub evaluation: Evaluation,
     pub seconds: f64,
@@ -160,6 +164,10 @@ pub fn run_columns() -> Columns<RunRecord, RunContext> {
         .optional(REALISED_HARD_SHARE, |run, _| {
             mean_of(run.epochs.iter().filter_map(|e| e.realised_hard_share))
         })
+        .optional(FALSE_NEGATIVE_SHARE, |run, _| {
+            mean_of(run.epochs.iter().filter_map(|e| e.false_negatives.share()))
+        })
+        .number(schema::FALSE_NEGATIVE_COSINE, |_, _| FALSE_NEGATIVE_COSINE)
         .number(Timing::Wall.name(), |run, _| run.wall_seconds)
         .number(Timing::Sampler.name(), |run, _| {
             run.total(|e| e.sampler_seconds)
@@ -195,6 +203,10 @@ pub fn epoch_columns() -> Columns<EpochRecord, RunRecord> {
         )
     });
     let columns = columns
+        .optional(FALSE_NEGATIVE_SHARE, |epoch, _| {
+            epoch.false_negatives.share()
+        })
+        .number(schema::FALSE_NEGATIVE_COSINE, |_, _| FALSE_NEGATIVE_COSINE)
         .optional("train_loss", |epoch, _| epoch.stats.mean_loss)
         .number("temperature", |epoch, _| epoch.stats.temperature)
         .text("steps", |epoch, _| epoch.stats.steps);
@@ -238,6 +250,7 @@ pub fn training_log(run: &RunRecord, context: &RunContext) -> Value {
                 "hard_ratio": e.note.hard_ratio,
                 "hardness_k": e.note.hardness_k,
                 "realised_hard_share": e.realised_hard_share,
+                "false_negative_share": e.false_negatives.share(),
                 "train_loss": e.stats.mean_loss,
                 "temperature": e.stats.temperature,
                 "mrr": t2i.mrr, "r1": t2i.recall_at_1, "r5": t2i.recall_at_5, "r10": t2i.recall_at_10,
@@ -269,6 +282,7 @@ pub fn training_log(run: &RunRecord, context: &RunContext) -> Value {
             "libtorch_version": context.libtorch_version,
             "device": context.device,
             "threads": context.threads,
+            "false_negative_cosine": FALSE_NEGATIVE_COSINE,
         },
         "epochs": epochs,
     })

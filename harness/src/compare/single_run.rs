@@ -177,6 +177,7 @@ fn run_one(
             note,
             realised_hard_share,
             realised_by_quarter,
+            false_negatives: sampler_api::similarity::FalseNegativeCount::of_epoch(&sink, view),
             stats,
             evaluation,
             seconds: epoch_started.elapsed().as_secs_f64(),

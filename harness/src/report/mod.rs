@@ -184,7 +184,8 @@ fn mrr_by_epoch(folder: &Path, set: &RunSet) -> Result<String> {
 }
 
 /// `summary.md`: the tables of both directions, the paired differences, the protocol, the
-/// environment and each sampler's settings and realised hard share, for a CI job summary.
+/// environment and each sampler's settings, realised hard share and false-negative share, for a
+/// CI job summary.
 fn markdown(set: &RunSet, summaries: &[SamplerSummary]) -> Result<String> {
     let first = set.of(set.baseline())[0];
     let field = |field: ContextField| first.text(field.name()).map(str::to_string);
@@ -239,8 +240,8 @@ fn failed_runs(folder: &Path) -> Result<String> {
     Ok(text)
 }
 
-/// One sampler in `summary.md`: plugin and version, the settings it ran with, its seeds and the
-/// mean realised hard share of its runs.
+/// One sampler in `summary.md`: plugin and version, the settings it ran with, its seeds, the
+/// mean realised hard share of its runs and their false-negative share.
 fn sampler_line(s: &SamplerSummary, runs: &[&Record]) -> Result<String> {
     let config = s
         .identity
@@ -260,18 +261,20 @@ fn sampler_line(s: &SamplerSummary, runs: &[&Record]) -> Result<String> {
     };
     let shares = runs
         .iter()
-        .map(|r| r.text(REALISED_HARD_SHARE))
-        .collect::<Result<Vec<&str>>>()?;
-    let shares = shares
-        .iter()
-        .filter(|share| !share.is_empty())
-        .map(|share| share.parse::<f64>())
-        .collect::<std::result::Result<Vec<f64>, _>>()?;
+        .map(|r| r.optional_number(REALISED_HARD_SHARE))
+        .collect::<Result<Vec<Option<f64>>>>()?;
+    let shares: Vec<f64> = shares.into_iter().flatten().collect();
     let share = if shares.is_empty() {
         "n/a".to_string()
     } else {
         format!("{:.3}", shares.iter().sum::<f64>() / shares.len() as f64)
     };
+    let false_negatives = s.false_negatives.map_or("n/a".to_string(), |f| {
+        format!(
+            "{:.4} (of in-batch pairs, at description cosine >= {})",
+            f.share, f.cosine
+        )
+    });
     let plugin = |field: SamplerField| {
         s.identity
             .iter()
@@ -279,7 +282,7 @@ fn sampler_line(s: &SamplerSummary, runs: &[&Record]) -> Result<String> {
             .map_or("?", |(_, value)| value.as_str())
     };
     Ok(format!(
-        "- {}: plugin {} {}; settings: {settings}; seeds {}; realised hard share {share}\n",
+        "- {}: plugin {} {}; settings: {settings}; seeds {}; realised hard share {share}; false-negative share {false_negatives}\n",
         s.label,
         plugin(SamplerField::Plugin),
         plugin(SamplerField::Version),
@@ -331,6 +334,18 @@ mod tests {
         );
         assert!(
             line.contains("realised hard share 0.600") && !line.contains("{}"),
+            "{line}"
+        );
+        assert!(line.ends_with("; false-negative share n/a\n"), "{line}");
+        summaries[1].false_negatives = Some(summary::FalseNegatives {
+            share: 0.01234,
+            cosine: 0.95,
+        });
+        let line = sampler_line(&summaries[1], &runs.iter().collect::<Vec<_>>()).unwrap();
+        assert!(
+            line.ends_with(
+                "; false-negative share 0.0123 (of in-batch pairs, at description cosine >= 0.95)\n"
+            ),
             "{line}"
         );
         for (field, value) in &mut summaries[1].identity {

@@ -43,6 +43,15 @@ impl Record {
             )
         })
     }
+
+    /// A numeric field that may be empty (nothing measured) or absent (a column added after the
+    /// folder was written); an unparsable value is still an error.
+    pub fn optional_number(&self, column: &str) -> Result<Option<f64>> {
+        match self.fields.get(column).map(String::as_str) {
+            None | Some("") => Ok(None),
+            Some(_) => self.number(column).map(Some),
+        }
+    }
 }
 
 /// Every row of a CSV file with a header.

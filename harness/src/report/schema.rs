@@ -192,6 +192,13 @@ pub const EPOCH: &str = "epoch";
 /// Mean realised hard share: of a run's epochs in `runs.csv`, of an epoch's batches in
 /// `epochs.csv` (and `_q1`..`_q4` by quarter of the epoch there).
 pub const REALISED_HARD_SHARE: &str = "realised_hard_share";
+/// Share of in-batch negative pairs whose descriptions are near-duplicates (probable false
+/// negatives): of an epoch's pairs in `epochs.csv`, the mean over a run's epochs in `runs.csv`;
+/// `summary.csv` holds its mean over seeds (`false_negative_share_mean`).
+pub const FALSE_NEGATIVE_SHARE: &str = "false_negative_share";
+/// The description cosine at or above which a pair counts towards [`FALSE_NEGATIVE_SHARE`], next
+/// to it in every file.
+pub const FALSE_NEGATIVE_COSINE: &str = "false_negative_cosine";
 /// `summary.csv`: whether the row's sampler is the comparison's baseline.
 pub const BASELINE: &str = "baseline";
 /// `summary.csv`: how many seeds the sampler ran.

@@ -7,10 +7,10 @@ use anyhow::{Context, Result};
 
 use super::csv_file::Columns;
 use super::paired::{PairedDifferences, PairedTest, holm};
-use super::runs::{RunSet, read_reciprocal_ranks};
+use super::runs::{Record, RunSet, read_reciprocal_ranks};
 use super::schema::{
-    BASELINE, ContextField, Direction, Metric, MetricColumn, N_SEEDS, PairedStat, SEED,
-    SamplerField, SeedStat,
+    BASELINE, ContextField, Direction, FALSE_NEGATIVE_COSINE, FALSE_NEGATIVE_SHARE, Metric,
+    MetricColumn, N_SEEDS, PairedStat, SEED, SamplerField, SeedStat,
 };
 use super::stats::Summary;
 use crate::table::TextTable;
@@ -78,6 +78,39 @@ pub struct SamplerSummary {
     /// Per direction, in [`Direction::ALL`] order: the paired comparison against the baseline
     /// (none for the baseline itself).
     pub comparisons: Vec<Option<Comparison>>,
+    /// The share of in-batch negative pairs with near-duplicate descriptions, mean over the
+    /// seeds that measured it, and the cosine from which a pair counted (none in folders written
+    /// before the measure existed).
+    pub false_negatives: Option<FalseNegatives>,
+}
+
+/// The false-negative measure of a sampler's runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FalseNegatives {
+    /// Mean over seeds of each run's mean share over epochs.
+    pub share: f64,
+    /// Description cosine at or above which a pair counted.
+    pub cosine: f64,
+}
+
+impl FalseNegatives {
+    /// The measure of `runs` (one sampler's rows of `runs.csv`); `None` when no run has it.
+    fn of(runs: &[&Record]) -> Result<Option<Self>> {
+        let mut shares = Vec::new();
+        let mut cosine = None;
+        for run in runs {
+            if let Some(share) = run.optional_number(FALSE_NEGATIVE_SHARE)? {
+                shares.push(share);
+                cosine = cosine.or(run.optional_number(FALSE_NEGATIVE_COSINE)?);
+            }
+        }
+        Ok(cosine
+            .filter(|_| !shares.is_empty())
+            .map(|cosine| FalseNegatives {
+                share: shares.iter().sum::<f64>() / shares.len() as f64,
+                cosine,
+            }))
+    }
 }
 
 impl SamplerSummary {
@@ -127,38 +160,42 @@ pub fn summarise(set: &RunSet) -> Result<Vec<SamplerSummary>> {
             .iter()
             .map(|&field| Ok((field, runs[0].text(field.name())?.to_string())))
             .collect::<Result<Vec<_>>>()?;
-        finished.push((label.clone(), identity, seeds, values));
+        let false_negatives = FalseNegatives::of(&runs)?;
+        finished.push((label.clone(), identity, seeds, values, false_negatives));
     }
     let tests = paired_tests(set)?;
-    let (_, _, baseline_seeds, baseline_values) = &finished[0];
+    let (_, _, baseline_seeds, baseline_values, _) = &finished[0];
     Ok(finished
         .iter()
         .enumerate()
-        .map(|(index, (label, identity, seeds, values))| {
-            let paired_seeds: Vec<u64> = seeds
-                .iter()
-                .copied()
-                .filter(|seed| baseline_seeds.contains(seed))
-                .collect();
-            SamplerSummary {
-                label: label.clone(),
-                identity: identity.clone(),
-                is_baseline: index == 0,
-                seeds: seeds.clone(),
-                metrics: values
+        .map(
+            |(index, (label, identity, seeds, values, false_negatives))| {
+                let paired_seeds: Vec<u64> = seeds
                     .iter()
-                    .zip(baseline_values)
-                    .map(|(ours, theirs)| {
-                        let gain = mean_on(&paired_seeds, seeds, ours)
-                            .zip(mean_on(&paired_seeds, baseline_seeds, theirs))
-                            .and_then(|(ours, theirs)| gain_pct(ours, theirs));
-                        (Summary::of(ours), gain)
-                    })
-                    .collect(),
-                paired_seeds,
-                comparisons: tests.iter().map(|per_sampler| per_sampler[index]).collect(),
-            }
-        })
+                    .copied()
+                    .filter(|seed| baseline_seeds.contains(seed))
+                    .collect();
+                SamplerSummary {
+                    label: label.clone(),
+                    identity: identity.clone(),
+                    is_baseline: index == 0,
+                    seeds: seeds.clone(),
+                    metrics: values
+                        .iter()
+                        .zip(baseline_values)
+                        .map(|(ours, theirs)| {
+                            let gain = mean_on(&paired_seeds, seeds, ours)
+                                .zip(mean_on(&paired_seeds, baseline_seeds, theirs))
+                                .and_then(|(ours, theirs)| gain_pct(ours, theirs));
+                            (Summary::of(ours), gain)
+                        })
+                        .collect(),
+                    paired_seeds,
+                    comparisons: tests.iter().map(|per_sampler| per_sampler[index]).collect(),
+                    false_negatives: *false_negatives,
+                }
+            },
+        )
         .collect())
 }
 
@@ -272,7 +309,7 @@ pub fn summary_columns() -> Columns<SamplerSummary, SummaryContext> {
                 s.metric(metric).1
             })
     });
-    Direction::ALL.iter().fold(columns, |columns, &direction| {
+    let columns = Direction::ALL.iter().fold(columns, |columns, &direction| {
         let comparison = move |s: &SamplerSummary| s.comparison(direction);
         columns
             .optional(PairedStat::MrrDiff.column(direction), move |s, _| {
@@ -299,7 +336,14 @@ pub fn summary_columns() -> Columns<SamplerSummary, SummaryContext> {
                     format!("{}/{}", c.test.seeds_won, c.test.seeds)
                 })
             })
-    })
+    });
+    columns
+        .optional(SeedStat::Mean.column(FALSE_NEGATIVE_SHARE), |s, _| {
+            s.false_negatives.map(|f| f.share)
+        })
+        .optional(FALSE_NEGATIVE_COSINE, |s, _| {
+            s.false_negatives.map(|f| f.cosine)
+        })
 }
 
 /// Table cells for one sampler: name, seeds, MRR ± CI, R@1/5/10, gain with its significance, in
@@ -557,6 +601,7 @@ pub(crate) mod tests {
                 .map(|_| (summary(value), comparison.map(|_| 20.0)))
                 .collect(),
             comparisons: Direction::ALL.iter().map(|_| comparison).collect(),
+            false_negatives: None,
         };
         let test = test_with(seeds, (0.05, 0.09));
         let comparison = Comparison {
@@ -604,6 +649,34 @@ pub(crate) mod tests {
         let text = results_table(&summaries);
         assert!(text.contains("+20.0% *") && !text.contains("†"), "{text}");
         assert_eq!(significant_cell(&summaries), "true");
+    }
+
+    fn run_with(fields: &[(&str, &str)]) -> Record {
+        Record {
+            file: "runs.csv".into(),
+            line: 2,
+            fields: fields
+                .iter()
+                .map(|(column, value)| (column.to_string(), value.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_false_negative_share_is_averaged_over_the_seeds_that_measured_it() {
+        let measured = |share: &str| {
+            run_with(&[
+                (FALSE_NEGATIVE_SHARE, share),
+                (FALSE_NEGATIVE_COSINE, "0.95"),
+            ])
+        };
+        let runs = [measured("0.01"), measured("0.03"), measured("")];
+        let of = |runs: &[Record]| FalseNegatives::of(&runs.iter().collect::<Vec<_>>());
+        let measure = of(&runs).unwrap().unwrap();
+        assert!((measure.share - 0.02).abs() < 1e-12 && measure.cosine == 0.95);
+        // Folders written before the measure existed have no such columns.
+        assert_eq!(of(&[run_with(&[])]).unwrap(), None);
+        assert!(of(&[measured("a lot")]).is_err());
     }
 
     #[test]

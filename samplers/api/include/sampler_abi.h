@@ -217,7 +217,7 @@ typedef SamplerStatus (*SamplerNeighboursNeededFn)(const void *state, uint64_t *
                                                    SamplerTextBuffer *error);
 
 /* Writes the batches of `epoch` (numbered from 1) into `out`, and on success an epoch note into
- * `note`: a JSON object with exactly these three keys,
+ * `note`: a JSON object with these three keys,
  *
  *     {"stage":"hard","hard_ratio":0.5,"hardness_k":100}
  *
@@ -225,7 +225,11 @@ typedef SamplerStatus (*SamplerNeighboursNeededFn)(const void *state, uint64_t *
  * [0, 1], is the share of each batch the sampler intends to fill with a pivot and its nearest
  * neighbours and `hardness_k` (at most inputs->neighbours_k) how many neighbours it draws from;
  * both are 0 for a random epoch: {"stage":"random","hard_ratio":0,"hardness_k":0}. The host
- * measures the realised share from the neighbour table against the note. */
+ * measures the realised share from the neighbour table against the note. One optional key,
+ * "max_similarity" (a cosine in (0, 1]), promises false-negative control: no item of a batch has
+ * a description cosine at or above it with the batch's first item, unless every item left
+ * unplaced after that batch is that similar to it too; neighbours above it then do not count
+ * towards the hard promise. No other key is accepted. */
 typedef SamplerStatus (*SamplerEpochFn)(const void *state, const SamplerRawInputs *inputs,
                                         uint32_t epoch, SamplerRawBatches *out,
                                         SamplerTextBuffer *note, SamplerTextBuffer *error);

@@ -3,6 +3,7 @@
 
 use thiserror::Error;
 
+use crate::similarity::at_or_above;
 use crate::{BatchSink, SamplerData};
 
 /// A broken rule of batch composition, naming the batch and item involved (batch indices are
@@ -215,8 +216,9 @@ fn mean_share((sum, count): (f64, usize)) -> Option<f64> {
 }
 
 /// Checks the promise of semantics-aware batching, batch by batch in epoch order: some member
-/// has, inside the batch, at least `min(hard_per_batch - 1, its unused neighbours)` of its first
-/// `k` neighbours, where "unused" means not placed in an earlier batch of the epoch.
+/// has, inside the batch, at least `min(hard_per_batch - 1, its available neighbours)` of its
+/// first `k` neighbours, where "available" means not placed in an earlier batch of the epoch
+/// and, under a false-negative cap (`max_similarity`), below the cap in cosine to the member.
 ///
 /// Returns the indices of batches that break the promise (empty when it is kept).
 pub fn hard_shortfalls(
@@ -224,6 +226,7 @@ pub fn hard_shortfalls(
     data: &SamplerData<'_>,
     hard_per_batch: usize,
     k: usize,
+    max_similarity: Option<f64>,
 ) -> Vec<usize> {
     let k = k.min(data.k());
     let wanted = hard_per_batch.saturating_sub(1);
@@ -234,7 +237,14 @@ pub fn hard_shortfalls(
         meter.mark(batch);
         let kept = batch.iter().any(|&member| {
             let neighbours = &data.neighbours_of(member as usize)[..k];
-            let available = neighbours.iter().filter(|&&n| !used[n as usize]).count();
+            let below_cap = |n: u32| {
+                max_similarity
+                    .is_none_or(|cap| !at_or_above(data.cosine(member as usize, n as usize), cap))
+            };
+            let available = neighbours
+                .iter()
+                .filter(|&&n| !used[n as usize] && below_cap(n))
+                .count();
             let inside = neighbours.iter().filter(|&&n| meter.in_batch(n)).count();
             inside >= wanted.min(available)
         });
@@ -248,6 +258,51 @@ pub fn hard_shortfalls(
     shortfalls
 }
 
+/// How the batches of an epoch kept a false-negative cap (see [`crate::EpochNote`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CapCheck {
+    /// Batches (0-based) holding an item at or above the cap in cosine to their first item while
+    /// an item below it was left unplaced after them: the cap was broken.
+    pub breaches: Vec<usize>,
+    /// Batches holding such an item because every item left unplaced after them was that
+    /// similar to their first item too (at the end of an epoch): no choice, no breach.
+    pub forced: usize,
+}
+
+/// Checks that no batch holds an item whose description cosine with the batch's first item (its
+/// pivot) is at or above `max_similarity`, unless no other item was left to take its place.
+///
+/// Costs one dot product per batch member, and a scan of the unplaced items per batch that
+/// holds such an item.
+pub fn check_similarity_cap(
+    batches: &BatchSink<'_>,
+    data: &SamplerData<'_>,
+    max_similarity: f64,
+) -> CapCheck {
+    let mut placed = vec![false; data.n_items()];
+    let mut check = CapCheck::default();
+    for (index, batch) in batches.batches().enumerate() {
+        for &item in batch {
+            placed[item as usize] = true;
+        }
+        let Some((&pivot, others)) = batch.split_first() else {
+            continue;
+        };
+        let too_similar =
+            |item: usize| at_or_above(data.cosine(pivot as usize, item), max_similarity);
+        if !others.iter().any(|&item| too_similar(item as usize)) {
+            continue;
+        }
+        let had_choice = (0..data.n_items()).any(|item| !placed[item] && !too_similar(item));
+        if had_choice {
+            check.breaches.push(index);
+        } else {
+            check.forced += 1;
+        }
+    }
+    check
+}
+
 /// Batch slots filled by pivot plus neighbours for a batch size and hard ratio: `floor(b * r)`.
 pub fn hard_per_batch(batch_size: usize, hard_ratio: f64) -> usize {
     // The small epsilon keeps e.g. 10 * 0.3 = 2.9999999999999996 at 3.
@@ -258,6 +313,63 @@ pub fn hard_per_batch(batch_size: usize, hard_ratio: f64) -> usize {
 mod tests {
     use super::*;
     use crate::EpochBuffers;
+
+    /// Unit vectors in the plane at the given angles (radians).
+    fn at_angles(radians: &[f32]) -> Vec<f32> {
+        radians.iter().flat_map(|r| [r.cos(), r.sin()]).collect()
+    }
+
+    fn sink_of<'a>(buffers: &'a mut EpochBuffers, batches: &[&[u32]]) -> BatchSink<'a> {
+        let mut sink = buffers.sink();
+        for batch in batches {
+            sink.push_batch(batch).unwrap();
+        }
+        sink
+    }
+
+    #[test]
+    fn a_near_duplicate_of_the_pivot_breaks_the_cap_only_when_there_was_a_choice() {
+        // 0 and 1 are near-duplicates (0.01 rad apart), and so are 2 and 3; 4 and 5 lie far
+        // from both pairs and from each other.
+        let embeddings = at_angles(&[0.0, 0.01, 1.0, 1.01, 2.0, 3.0]);
+        let data = SamplerData::new(6, 2, 0, false, &embeddings, 2, &[], 0).unwrap();
+        let mut buffers = EpochBuffers::new(6);
+        let kept = sink_of(&mut buffers, &[&[0, 4], &[1, 5], &[2, 3]]);
+        assert_eq!(
+            check_similarity_cap(&kept, &data, 0.95),
+            CapCheck {
+                breaches: Vec::new(),
+                forced: 1
+            }
+        );
+        let broken = sink_of(&mut buffers, &[&[0, 1], &[4, 5], &[2, 3]]);
+        let check = check_similarity_cap(&broken, &data, 0.95);
+        assert_eq!((check.breaches, check.forced), (vec![0], 1));
+        // Only the batch's first item is its pivot: 1 after 4 is no breach at this cap.
+        let other_pivot = sink_of(&mut buffers, &[&[4, 1], &[0, 5], &[2, 3]]);
+        assert_eq!(
+            check_similarity_cap(&other_pivot, &data, 0.95).breaches,
+            Vec::<usize>::new()
+        );
+    }
+
+    #[test]
+    fn a_cap_lowers_the_hard_promise_by_the_neighbours_it_excludes() {
+        // Each item's only neighbour is its pair mate; pairs (0, 1) and (2, 3) are
+        // near-duplicates, (4, 5) and (6, 7) are not.
+        let embeddings = at_angles(&[0.0, 0.01, 1.0, 1.01, 2.0, 2.6, 4.0, 4.6]);
+        let neighbours: Vec<u32> = (0..8u32).map(|item| item ^ 1).collect();
+        let data = SamplerData::new(8, 2, 0, false, &embeddings, 2, &neighbours, 1).unwrap();
+        let mut buffers = EpochBuffers::new(8);
+        let apart = sink_of(&mut buffers, &[&[0, 2], &[1, 3], &[4, 5], &[6, 7]]);
+        assert_eq!(hard_shortfalls(&apart, &data, 2, 1, None), [0]);
+        assert_eq!(
+            hard_shortfalls(&apart, &data, 2, 1, Some(0.95)),
+            Vec::<usize>::new()
+        );
+        let split = sink_of(&mut buffers, &[&[4, 6], &[5, 7], &[0, 1], &[2, 3]]);
+        assert_eq!(hard_shortfalls(&split, &data, 2, 1, Some(0.95)), [0]);
+    }
 
     #[test]
     fn quarter_shares_follow_batch_positions() {

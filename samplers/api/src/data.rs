@@ -240,6 +240,11 @@ impl<'a> SamplerData<'a> {
         &self.embeddings[item * self.dim..(item + 1) * self.dim]
     }
 
+    /// The cosine of two items' descriptions: the dot product of their unit embeddings.
+    pub fn cosine(&self, a: usize, b: usize) -> f32 {
+        crate::similarity::dot(self.embedding(a), self.embedding(b))
+    }
+
     /// Neighbours per item in the table.
     pub fn k(&self) -> usize {
         self.k

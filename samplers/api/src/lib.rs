@@ -21,6 +21,7 @@ mod note;
 mod params;
 pub mod rng;
 mod sampler;
+pub mod similarity;
 mod sink;
 
 pub use data::SamplerData;

@@ -5,6 +5,13 @@ use serde::{Deserialize, Serialize};
 /// `hard_ratio` and `hardness_k` are the share of each batch the sampler intends to fill with
 /// a pivot and its nearest neighbours, and how many neighbours it draws from; both are 0 for a
 /// purely random epoch. The harness measures the realised share against them.
+///
+/// `max_similarity`, when set, promises false-negative control: no item of a batch has a
+/// description cosine at or above it with the batch's first item (its pivot), unless every item
+/// left unplaced after that batch is that similar to the pivot too
+/// ([`crate::contract::check_similarity_cap`]). Neighbours above the cap then do not count
+/// towards the hard promise. The key is left out of the JSON when unset, so notes without a cap
+/// read and write as before.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EpochNote {
@@ -12,6 +19,8 @@ pub struct EpochNote {
     pub stage: String,
     pub hard_ratio: f64,
     pub hardness_k: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_similarity: Option<f64>,
 }
 
 impl EpochNote {
@@ -21,6 +30,7 @@ impl EpochNote {
             stage: "random".into(),
             hard_ratio: 0.0,
             hardness_k: 0,
+            max_similarity: None,
         }
     }
 
@@ -30,6 +40,35 @@ impl EpochNote {
             stage: stage.into(),
             hard_ratio,
             hardness_k,
+            max_similarity: None,
         }
+    }
+
+    /// The same note with a false-negative cap (`None`: no cap).
+    pub fn with_max_similarity(self, max_similarity: Option<f64>) -> Self {
+        EpochNote {
+            max_similarity,
+            ..self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cap_appears_in_the_json_only_when_set() {
+        let plain = EpochNote::hard("hard", 0.5, 100);
+        let json = serde_json::to_string(&plain).unwrap();
+        assert_eq!(
+            json,
+            r#"{"stage":"hard","hard_ratio":0.5,"hardness_k":100}"#
+        );
+        assert_eq!(serde_json::from_str::<EpochNote>(&json).unwrap(), plain);
+        let capped = plain.with_max_similarity(Some(0.95));
+        let json = serde_json::to_string(&capped).unwrap();
+        assert!(json.ends_with(r#","max_similarity":0.95}"#), "{json}");
+        assert_eq!(serde_json::from_str::<EpochNote>(&json).unwrap(), capped);
     }
 }

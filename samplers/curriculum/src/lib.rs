@@ -5,7 +5,7 @@
 #![forbid(unsafe_code)]
 
 use sampler_api::{BatchSink, EpochResult, SamplerData, SamplerError, SamplerPlugin};
-use sampler_kit::{HardBatching, Schedule};
+use sampler_kit::{HardBatching, Schedule, SimilarityCap};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,9 @@ pub struct CurriculumConfig {
     pub hard_ratio: f64,
     /// how many of the pivot's nearest neighbours are candidates (at least 1)
     pub hardness_k: usize,
+    /// false-negative control: items whose description cosine with a hard batch's pivot is at or
+    /// above this, in (0, 1], stay out of its batch (null: off)
+    pub max_similarity: Option<f64>,
 }
 
 impl Default for CurriculumConfig {
@@ -27,6 +30,7 @@ impl Default for CurriculumConfig {
             curriculum_epoch: 5,
             hard_ratio: 0.5,
             hardness_k: 100,
+            max_similarity: None,
         }
     }
 }
@@ -40,17 +44,18 @@ pub struct CurriculumSampler {
 
 impl SamplerPlugin for CurriculumSampler {
     const NAME: &'static str = "curriculum";
-    const VERSION: &'static str = "1.0.0";
+    const VERSION: &'static str = "1.1.0";
     const DESCRIPTION: &'static str =
         "Random batches for a warm-up of curriculum_epoch epochs, then semantics-aware batches.";
 
     type Config = CurriculumConfig;
 
-    /// Errors name `hard_ratio` or `hardness_k`.
+    /// Errors name `hard_ratio`, `hardness_k` or `max_similarity`.
     fn new(config: CurriculumConfig) -> Result<Self, SamplerError> {
         let hard = HardBatching {
             hard_ratio: config.hard_ratio,
             hardness_k: config.hardness_k,
+            max_similarity: SimilarityCap::from_setting(config.max_similarity)?,
         };
         let schedule = Schedule::curriculum(config.curriculum_epoch, hard)?;
         Ok(CurriculumSampler { schedule })

@@ -5,7 +5,7 @@ use sampler_kit::testing::{
     Dataset, DatasetSpec, assert_config_rejected, assert_hard_settings_checked,
     check_sampler_epoch, checked_epoch, dataset_specs, hard_batchings,
 };
-use sampler_kit::{HardBatching, shuffled_epoch};
+use sampler_kit::{HardBatching, SimilarityCap, shuffled_epoch};
 
 fn cases() -> impl Strategy<Value = (DatasetSpec, CurriculumConfig)> {
     dataset_specs(1).prop_flat_map(|spec| {
@@ -16,6 +16,7 @@ fn cases() -> impl Strategy<Value = (DatasetSpec, CurriculumConfig)> {
                     curriculum_epoch,
                     hard_ratio: batching.hard_ratio,
                     hardness_k: batching.hardness_k,
+                    max_similarity: batching.max_similarity.map(SimilarityCap::max_similarity),
                 };
                 (spec, config)
             },
@@ -24,8 +25,8 @@ fn cases() -> impl Strategy<Value = (DatasetSpec, CurriculumConfig)> {
 }
 
 proptest! {
-    /// Warm-up epochs are exactly the random sampler's (the kit's shuffle), later ones exactly
-    /// the hard sampler's (the kit's hard batching), and the note says which.
+    /// Warm-up epochs are exactly the random sampler's (the kit's shuffle, without a cap), later
+    /// ones exactly the hard sampler's (the kit's hard batching), and the note says which.
     #[test]
     fn warm_up_is_random_then_batches_are_hard(
         (spec, config) in cases(),
@@ -44,8 +45,10 @@ proptest! {
             let batching = HardBatching {
                 hard_ratio: config.hard_ratio,
                 hardness_k: config.hardness_k,
+                max_similarity: SimilarityCap::from_setting(config.max_similarity).unwrap(),
             };
-            let note = EpochNote::hard("hard", config.hard_ratio, config.hardness_k);
+            let note = EpochNote::hard("hard", config.hard_ratio, config.hardness_k)
+                .with_max_similarity(config.max_similarity);
             checked_epoch(&data, |sink| batching.fill_epoch(&data, epoch, sink).map(|()| note))?
         };
         prop_assert_eq!(run, expected);

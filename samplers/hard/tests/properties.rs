@@ -1,6 +1,7 @@
 use hard_sampler::{HardConfig, HardSampler};
 use proptest::prelude::*;
 use sampler_api::{EpochNote, SamplerPlugin};
+use sampler_kit::SimilarityCap;
 use sampler_kit::testing::{
     Dataset, DatasetSpec, assert_config_rejected, assert_hard_settings_checked,
     check_sampler_epoch, dataset_specs, hard_batchings,
@@ -13,6 +14,7 @@ fn cases() -> impl Strategy<Value = (DatasetSpec, HardConfig)> {
             let config = HardConfig {
                 hard_ratio: batching.hard_ratio,
                 hardness_k: batching.hardness_k,
+                max_similarity: batching.max_similarity.map(SimilarityCap::max_similarity),
             };
             (spec, config)
         })
@@ -20,14 +22,16 @@ fn cases() -> impl Strategy<Value = (DatasetSpec, HardConfig)> {
 }
 
 proptest! {
-    /// The promise checked (no hard shortfall, a full first hard group) is the note's, and the
-    /// note repeats the configuration.
+    /// The promises checked (no hard shortfall, a full first hard group, no near-duplicate of a
+    /// pivot in its batch under a cap) are the note's, and the note repeats the configuration.
     #[test]
     fn epochs_keep_the_configured_hard_promise((spec, config) in cases(), epoch in 1..1000u32) {
         let new_sampler = || HardSampler::new(config.clone()).expect("a valid configuration");
         prop_assert_eq!(new_sampler().neighbours_needed(), config.hardness_k);
         let run = check_sampler_epoch(new_sampler, &Dataset::new(spec), epoch)?;
-        prop_assert_eq!(run.note, EpochNote::hard("hard", config.hard_ratio, config.hardness_k));
+        let note = EpochNote::hard("hard", config.hard_ratio, config.hardness_k)
+            .with_max_similarity(config.max_similarity);
+        prop_assert_eq!(run.note, note);
     }
 }
 

@@ -2,6 +2,7 @@ use sampler_api::contract::hard_per_batch;
 use sampler_api::rng::Rng;
 use sampler_api::{BatchSink, EpochNote, SamplerData, SamplerError};
 
+use crate::SimilarityCap;
 use crate::pool::UnusedPool;
 
 /// Names the random stream of hard epochs ("hardbtch" in ASCII).
@@ -10,12 +11,18 @@ const HARD_TAG: u64 = u64::from_le_bytes(*b"hardbtch");
 /// Semantics-aware batching: each batch is a random pivot, up to `hard_per_batch - 1` of its
 /// first `hardness_k` neighbours that are still unused this epoch, and random unused items for
 /// the rest, so that every item still lands in exactly one batch.
+///
+/// With a [`SimilarityCap`], neither the neighbours nor the random fill of a batch include an
+/// item at or above the cap in description cosine with its pivot: such items stay unused for
+/// later batches, unless they are all that is left to fill the batch.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct HardBatching {
     /// Share of each batch filled by the pivot and its neighbours, in `[0, 1]`.
     pub hard_ratio: f64,
     /// How many of the pivot's nearest neighbours are candidates (at least 1).
     pub hardness_k: usize,
+    /// False-negative control (off: `None`).
+    pub max_similarity: Option<SimilarityCap>,
 }
 
 impl HardBatching {
@@ -37,12 +44,15 @@ impl HardBatching {
     /// The note of an epoch batched with these settings.
     pub fn note(&self, stage: impl Into<String>) -> EpochNote {
         EpochNote::hard(stage, self.hard_ratio, self.hardness_k)
+            .with_max_similarity(self.max_similarity.map(SimilarityCap::max_similarity))
     }
 
     /// Writes the hard batches of `epoch`. Fails, naming the setting, when the settings are
     /// invalid or `hardness_k` exceeds the neighbours per item in `data`.
     ///
-    /// Costs O(n + n / batch_size * hardness_k) per epoch.
+    /// Costs O(n + n / batch_size * hardness_k) per epoch; a cap adds one dot product per
+    /// candidate and per random draw (a draw too similar to the pivot is set aside and another
+    /// made, so on data where most items are near-duplicates of each other it costs more).
     pub fn fill_epoch(
         &self,
         data: &SamplerData<'_>,
@@ -66,10 +76,15 @@ impl HardBatching {
         let mut pool = UnusedPool::full(data.n_items());
         let mut batch = Vec::with_capacity(batch_size);
         let mut candidates = Vec::with_capacity(self.hardness_k);
+        let mut set_aside = Vec::new();
         // With drop_last a batch that cannot be filled would be thrown away: don't build it.
         while !(data.drop_last() && pool.len() < batch_size) {
             let Some(pivot) = pool.take_random(&mut rng) else {
                 break;
+            };
+            let allowed = |item: u32| {
+                self.max_similarity
+                    .is_none_or(|cap| cap.allows(data, pivot, item))
             };
             batch.clear();
             batch.push(pivot);
@@ -79,7 +94,7 @@ impl HardBatching {
                     data.neighbours_of(pivot as usize)[..self.hardness_k]
                         .iter()
                         .copied()
-                        .filter(|&neighbour| pool.contains(neighbour)),
+                        .filter(|&neighbour| pool.contains(neighbour) && allowed(neighbour)),
                 );
                 take_random_subset(
                     &mut candidates,
@@ -89,15 +104,49 @@ impl HardBatching {
                     &mut batch,
                 );
             }
-            while batch.len() < batch_size {
-                let Some(item) = pool.take_random(&mut rng) else {
-                    break;
-                };
-                batch.push(item);
-            }
+            fill_at_random(
+                &mut batch,
+                batch_size,
+                &mut pool,
+                &mut rng,
+                allowed,
+                &mut set_aside,
+            );
             sink.push_batch(&batch)?;
         }
         Ok(())
+    }
+}
+
+/// Fills `batch` up to `batch_size` with random unused items that `allowed` accepts. Refused
+/// items are set aside and go back to the pool afterwards, unless nothing else is left: then
+/// they complete the batch, which must be full.
+fn fill_at_random(
+    batch: &mut Vec<u32>,
+    batch_size: usize,
+    pool: &mut UnusedPool,
+    rng: &mut Rng,
+    allowed: impl Fn(u32) -> bool,
+    set_aside: &mut Vec<u32>,
+) {
+    set_aside.clear();
+    while batch.len() < batch_size {
+        let Some(item) = pool.take_random(rng) else {
+            break;
+        };
+        if allowed(item) {
+            batch.push(item);
+        } else {
+            set_aside.push(item);
+        }
+    }
+    while batch.len() < batch_size
+        && let Some(item) = set_aside.pop()
+    {
+        batch.push(item);
+    }
+    for &item in set_aside.iter() {
+        pool.put_back(item);
     }
 }
 
@@ -149,6 +198,7 @@ mod tests {
         let batching = HardBatching {
             hard_ratio,
             hardness_k,
+            max_similarity: None,
         };
         checked_epoch(data, |sink| {
             batching
@@ -171,6 +221,39 @@ mod tests {
         let mut first = batches[0].clone();
         first.sort_unstable();
         assert_eq!(first, cluster);
+    }
+
+    #[test]
+    fn a_cap_keeps_the_pivots_twin_out_of_its_batch() {
+        // 20 items and their exact copies (item i + 20): each item's nearest neighbour is its
+        // twin, at cosine 1.
+        let dataset = Dataset::new(DatasetSpec {
+            n_items: 20,
+            ..spec()
+        });
+        let embeddings = dataset.embeddings().repeat(2);
+        let neighbours = fixtures::exact_neighbours(&embeddings, 8, 4);
+        let data = SamplerData::new(40, 5, 3, false, &embeddings, 8, &neighbours, 4).unwrap();
+        let twin = |item: u32| (item + 20) % 40;
+        let holds_the_pivots_twin =
+            |batches: &[Vec<u32>]| batches.iter().filter(|b| b.contains(&twin(b[0]))).count();
+        let uncapped = batches(1.0, 4, &data);
+        assert!(holds_the_pivots_twin(&uncapped) >= 5, "{uncapped:?}");
+        let batching = HardBatching {
+            hard_ratio: 1.0,
+            hardness_k: 4,
+            max_similarity: Some(SimilarityCap::new(0.999).unwrap()),
+        };
+        let capped = checked_epoch(&data, |sink| {
+            batching
+                .fill_epoch(&data, 1, sink)
+                .map(|()| batching.note("hard"))
+        })
+        .unwrap()
+        .batches;
+        // Only the last batch may have no choice: its pivot's twin may be all that is left.
+        let last = capped.len() - 1;
+        assert_eq!(holds_the_pivots_twin(&capped[..last]), 0, "{capped:?}");
     }
 
     #[test]
@@ -208,6 +291,7 @@ mod tests {
             let batching = HardBatching {
                 hard_ratio,
                 hardness_k,
+                max_similarity: None,
             };
             let mut buffers = EpochBuffers::new(40);
             batching

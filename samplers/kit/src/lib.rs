@@ -1,7 +1,8 @@
 //! Batch composition shared by the built-in samplers, so that every plugin that shuffles or mines
 //! hard batches does it the same way: [`shuffled_epoch`] for random batches, [`HardBatching`]
-//! for semantics-aware ones, and a [`Schedule`] of stages that switches between them by epoch
-//! (`hard`, `curriculum` and `progressive` are its presets).
+//! for semantics-aware ones (with an optional [`SimilarityCap`] against false negatives), and a
+//! [`Schedule`] of stages that switches between them by epoch (`hard`, `curriculum` and
+//! `progressive` are its presets).
 //!
 //! Every function here is a pure function of (seed, epoch, settings, data): randomness comes
 //! from [`sampler_api::rng::Rng`] streams named by the epoch and a purpose tag. The `testing`
@@ -9,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+mod cap;
 mod hard;
 mod pool;
 mod schedule;
@@ -16,6 +18,7 @@ mod shuffle;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use cap::SimilarityCap;
 pub use hard::HardBatching;
 pub use schedule::{Batching, Schedule, Stage};
 pub use shuffle::shuffled_epoch;

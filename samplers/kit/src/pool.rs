@@ -53,6 +53,14 @@ impl UnusedPool {
         }
     }
 
+    /// Returns a taken `item` to the pool (an item already in it stays in it once).
+    pub(crate) fn put_back(&mut self, item: u32) {
+        if !self.contains(item) {
+            self.position[item as usize] = self.items.len() as u32;
+            self.items.push(item);
+        }
+    }
+
     fn take_at(&mut self, index: usize) -> u32 {
         let item = self.items.swap_remove(index);
         if let Some(&moved) = self.items.get(index) {
@@ -74,6 +82,10 @@ mod tests {
         assert!(pool.take(7));
         assert!(!pool.take(7));
         assert!(!pool.take(50));
+        pool.put_back(7);
+        pool.put_back(7);
+        assert_eq!(pool.len(), 50);
+        assert!(pool.take(7));
         let mut drawn = vec![7];
         while let Some(item) = pool.take_random(&mut rng) {
             assert!(!pool.contains(item));

@@ -186,6 +186,7 @@ mod tests {
         HardBatching {
             hard_ratio,
             hardness_k,
+            max_similarity: None,
         }
     }
 

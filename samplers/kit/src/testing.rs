@@ -4,12 +4,15 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
-use sampler_api::contract::{HardnessMeter, check_epoch, hard_per_batch, hard_shortfalls};
+use sampler_api::contract::{
+    HardnessMeter, check_epoch, check_similarity_cap, hard_per_batch, hard_shortfalls,
+};
+use sampler_api::similarity::at_or_above;
 use sampler_api::{
     BatchSink, EpochBuffers, EpochNote, EpochResult, Sampler, SamplerData, SamplerPlugin,
 };
 
-use crate::HardBatching;
+use crate::{HardBatching, SimilarityCap};
 
 /// Embedding width of test datasets: samplers read the neighbour table, so small is enough.
 const DIM: usize = 8;
@@ -59,14 +62,29 @@ pub fn dataset_specs(min_k: usize) -> impl Strategy<Value = DatasetSpec> {
         )
 }
 
+/// `max_similarity` settings: off as often as on; on, any cosine in (0.05, 1], with the edge
+/// 1 and the usual 0.95 drawn often. Low caps keep most items of these datasets apart.
+pub fn max_similarities() -> impl Strategy<Value = Option<f64>> {
+    prop_oneof![
+        3 => Just(None),
+        1 => Just(Some(1.0)),
+        1 => Just(Some(0.95)),
+        1 => (0.05..=1.0f64).prop_map(Some),
+    ]
+}
+
 /// Valid hard-batching settings with `hardness_k` up to `max_k` (at least 1); ratios 0 and 1
-/// are drawn often, since they are the edge cases.
+/// are drawn often, since they are the edge cases; caps as [`max_similarities`] draws them.
 pub fn hard_batchings(max_k: usize) -> impl Strategy<Value = HardBatching> {
     let hard_ratios = prop_oneof![Just(0.0), Just(1.0), 0.0..=1.0f64];
-    (hard_ratios, 1..=max_k).prop_map(|(hard_ratio, hardness_k)| HardBatching {
-        hard_ratio,
-        hardness_k,
-    })
+    (hard_ratios, 1..=max_k, max_similarities()).prop_map(
+        |(hard_ratio, hardness_k, max_similarity)| HardBatching {
+            hard_ratio,
+            hardness_k,
+            max_similarity: SimilarityCap::from_setting(max_similarity)
+                .expect("a valid max_similarity"),
+        },
+    )
 }
 
 /// Clustered unit embeddings with their exact neighbour table.
@@ -125,9 +143,11 @@ pub struct EpochRun {
 }
 
 /// Runs `fill` (which writes one epoch and returns its note) and checks the batch contract and
-/// the note's promise: no batch falls short of the hard group that its `hard_ratio` and
-/// `hardness_k` announce, and the first batch, drawn when nothing is used yet, holds a hard
-/// group of at least `min(hard_per_batch, hardness_k + 1)`.
+/// the note's promises: no batch falls short of the hard group that its `hard_ratio` and
+/// `hardness_k` announce; the first batch, drawn when nothing is used yet, holds a hard group of
+/// at least `min(hard_per_batch, hardness_k + 1)`; and under a `max_similarity` cap, no batch
+/// holds an item that near its first item (its pivot) while another was left, and the first
+/// batch's promise counts only the pivot's neighbours below the cap.
 pub fn checked_epoch(
     data: &SamplerData<'_>,
     fill: impl FnOnce(&mut BatchSink<'_>) -> EpochResult,
@@ -137,15 +157,30 @@ pub fn checked_epoch(
     let note = fill(&mut sink).map_err(|e| TestCaseError::fail(format!("epoch failed: {e}")))?;
     check_epoch(&sink, data).map_err(|e| TestCaseError::fail(format!("{note:?}: {e}")))?;
     let hard = hard_per_batch(data.batch_size(), note.hard_ratio);
-    let shortfalls = hard_shortfalls(&sink, data, hard, note.hardness_k);
+    let shortfalls = hard_shortfalls(&sink, data, hard, note.hardness_k, note.max_similarity);
     prop_assert!(
         shortfalls.is_empty(),
         "{note:?}: batches {shortfalls:?} miss their hard group"
     );
+    if let Some(cap) = note.max_similarity {
+        let breaches = check_similarity_cap(&sink, data, cap).breaches;
+        prop_assert!(
+            breaches.is_empty(),
+            "{note:?}: batches {breaches:?} hold a near-duplicate of their pivot"
+        );
+    }
     if sink.n_batches() > 0 {
-        let group =
-            HardnessMeter::new(data.n_items()).hard_group(sink.batch(0), data, note.hardness_k);
-        let promised = hard.min(note.hardness_k + 1);
+        let first = sink.batch(0);
+        let pivot = first[0] as usize;
+        let candidates = data.neighbours_of(pivot)[..note.hardness_k]
+            .iter()
+            .filter(|&&n| {
+                note.max_similarity
+                    .is_none_or(|cap| !at_or_above(data.cosine(pivot, n as usize), cap))
+            })
+            .count();
+        let group = HardnessMeter::new(data.n_items()).hard_group(first, data, note.hardness_k);
+        let promised = hard.min(candidates + 1);
         prop_assert!(
             group.size >= promised,
             "{note:?}: the first batch's hard group has {} items, not {promised}",
@@ -225,13 +260,25 @@ pub fn assert_config_rejected<S: SamplerPlugin>(json: &str, named: &str) {
 }
 
 /// Asserts that `S` refuses, naming the setting, a `hard_ratio` outside `[0, 1]` and a
-/// `hardness_k` of 0 at the top level of its JSON configuration, and `nan_ratio`, a
+/// `hardness_k` of 0 and a `max_similarity` outside `(0, 1]` at the top level of its JSON
+/// configuration (while 0.95 is accepted), and `nan_ratio`, a
 /// configuration whose `hard_ratio` is NaN (JSON cannot spell NaN, but a Rust caller can).
 pub fn assert_hard_settings_checked<S: SamplerPlugin>(nan_ratio: S::Config) {
     for ratio in ["-0.1", "1.5"] {
         assert_config_rejected::<S>(&format!(r#"{{"hard_ratio": {ratio}}}"#), "hard_ratio");
     }
     assert_config_rejected::<S>(r#"{"hardness_k": 0}"#, "hardness_k");
+    for cap in ["0", "-0.5", "1.5"] {
+        assert_config_rejected::<S>(
+            &format!(r#"{{"max_similarity": {cap}}}"#),
+            "max_similarity",
+        );
+    }
+    assert!(
+        S::from_config(r#"{"max_similarity": 0.95}"#).is_ok(),
+        "{} refused max_similarity 0.95",
+        S::NAME
+    );
     match S::new(nan_ratio) {
         Ok(_) => panic!("{} accepted a NaN hard_ratio", S::NAME),
         Err(error) => assert!(

@@ -4,7 +4,7 @@
 #![forbid(unsafe_code)]
 
 use sampler_api::{BatchSink, EpochResult, SamplerData, SamplerError, SamplerPlugin};
-use sampler_kit::{HardBatching, Schedule};
+use sampler_kit::{HardBatching, Schedule, SimilarityCap};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,9 @@ pub struct ProgressiveConfig {
     /// schedule of {first_epoch, hard_ratio, hardness_k}; each stage lasts until the next
     /// one's first_epoch, the first starts at epoch 1
     pub stages: Vec<Stage>,
+    /// false-negative control: items whose description cosine with a batch's pivot is at or
+    /// above this, in (0, 1], stay out of its batch, in every stage (null: off)
+    pub max_similarity: Option<f64>,
 }
 
 impl Default for ProgressiveConfig {
@@ -39,6 +42,7 @@ impl Default for ProgressiveConfig {
         };
         ProgressiveConfig {
             stages: vec![stage(1, 0.3, 100), stage(11, 0.6, 100), stage(21, 0.8, 30)],
+            max_similarity: None,
         }
     }
 }
@@ -51,18 +55,20 @@ pub struct ProgressiveSampler {
 
 impl SamplerPlugin for ProgressiveSampler {
     const NAME: &'static str = "progressive";
-    const VERSION: &'static str = "1.0.0";
+    const VERSION: &'static str = "1.1.0";
     const DESCRIPTION: &'static str =
         "Semantics-aware batches whose hard ratio and neighbourhood follow an epoch schedule.";
 
     type Config = ProgressiveConfig;
 
-    /// Errors name the field, e.g. `stages[1].hard_ratio`.
+    /// Errors name the field, e.g. `stages[1].hard_ratio` or `max_similarity`.
     fn new(config: ProgressiveConfig) -> Result<Self, SamplerError> {
+        let max_similarity = SimilarityCap::from_setting(config.max_similarity)?;
         let stages = config.stages.iter().map(|stage| {
             let hard = HardBatching {
                 hard_ratio: stage.hard_ratio,
                 hardness_k: stage.hardness_k,
+                max_similarity,
             };
             (stage.first_epoch, hard)
         });

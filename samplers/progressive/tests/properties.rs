@@ -3,7 +3,7 @@ use proptest::prelude::*;
 use sampler_api::{EpochNote, SamplerPlugin};
 use sampler_kit::testing::{
     Dataset, DatasetSpec, assert_config_rejected, check_sampler_epoch, dataset_specs,
-    hard_batchings,
+    hard_batchings, max_similarities,
 };
 
 /// Schedules of 1 to 4 stages, 1 to 5 epochs apart, so that epochs 1..=20 reach every stage.
@@ -27,18 +27,27 @@ fn schedules(max_k: usize) -> impl Strategy<Value = Vec<Stage>> {
     })
 }
 
-fn cases() -> impl Strategy<Value = (DatasetSpec, Vec<Stage>)> {
+fn cases() -> impl Strategy<Value = (DatasetSpec, ProgressiveConfig)> {
     dataset_specs(1).prop_flat_map(|spec| {
         let max_k = spec.k;
-        (Just(spec), schedules(max_k))
+        (Just(spec), schedules(max_k), max_similarities()).prop_map(
+            |(spec, stages, max_similarity)| {
+                let config = ProgressiveConfig {
+                    stages,
+                    max_similarity,
+                };
+                (spec, config)
+            },
+        )
     })
 }
 
 proptest! {
-    /// The note names the stage in force and its settings, whose hard promise the batches keep.
+    /// The note names the stage in force and its settings (and the cap, in every stage), whose
+    /// promises the batches keep.
     #[test]
-    fn notes_follow_the_schedule((spec, stages) in cases(), epoch in 1..=20u32) {
-        let config = ProgressiveConfig { stages: stages.clone() };
+    fn notes_follow_the_schedule((spec, config) in cases(), epoch in 1..=20u32) {
+        let stages = &config.stages;
         let new_sampler = || ProgressiveSampler::new(config.clone()).expect("a valid schedule");
         let largest_k = stages.iter().map(|stage| stage.hardness_k).max();
         prop_assert_eq!(Some(new_sampler().neighbours_needed()), largest_k);
@@ -50,7 +59,9 @@ proptest! {
             .rfind(|(_, stage)| stage.first_epoch <= epoch)
             .expect("the first stage starts at epoch 1");
         let label = format!("stage {}/{} (from epoch {})", index + 1, stages.len(), stage.first_epoch);
-        prop_assert_eq!(run.note, EpochNote::hard(label, stage.hard_ratio, stage.hardness_k));
+        let note = EpochNote::hard(label, stage.hard_ratio, stage.hardness_k)
+            .with_max_similarity(config.max_similarity);
+        prop_assert_eq!(run.note, note);
     }
 }
 
@@ -103,6 +114,7 @@ fn configuration_errors_name_the_stage_field() {
             "hard_ratio",
         ),
         (r#"{"stage": []}"#.to_string(), "stage"),
+        (r#"{"max_similarity": 1.5}"#.to_string(), "max_similarity"),
     ];
     for (json, named) in rejected {
         assert_config_rejected::<ProgressiveSampler>(&json, named);
@@ -113,6 +125,7 @@ fn configuration_errors_name_the_stage_field() {
             hard_ratio: f64::NAN,
             hardness_k: 10,
         }],
+        max_similarity: None,
     });
     assert!(
         nan.unwrap_err()

@@ -27,6 +27,8 @@ pub enum Fault {
     Duplicate,
     DropItem,
     Malformed,
+    /// Announces a false-negative cap (`max_similarity` 0.5) that its batches do not keep.
+    IgnoresCap,
 }
 
 /// Settings of the faulty sampler.
@@ -88,7 +90,7 @@ impl SamplerPlugin for FaultySampler {
                 items.pop();
             }
             Fault::Malformed => return Ok(EpochNote::hard("malformed", f64::NAN, 0)),
-            Fault::None | Fault::PanicOnCreate => {}
+            Fault::None | Fault::PanicOnCreate | Fault::IgnoresCap => {}
         }
         for batch in items.chunks(data.batch_size()) {
             if data.drop_last() && batch.len() < data.batch_size() {
@@ -96,7 +98,8 @@ impl SamplerPlugin for FaultySampler {
             }
             sink.push_batch(batch)?;
         }
-        Ok(EpochNote::random())
+        let cap = (fault == Fault::IgnoresCap).then_some(0.5);
+        Ok(EpochNote::random().with_max_similarity(cap))
     }
 }
 
