@@ -48,12 +48,7 @@ fn check_reports_failures_in_a_table_and_exits_non_zero() {
     assert_eq!(code, 1, "{stdout}");
     assert_contains(&stdout, &["panicked: deliberate panic in epoch"]);
     // Batches in index order put cluster mates (cosine about 0.8) beside each batch's first item.
-    let (code, stdout, _) = run(&[
-        "check",
-        path.to_str().unwrap(),
-        "--config",
-        r#"{"fault":"ignores_cap"}"#,
-    ]);
+    let (code, stdout, _) = check_faulty(r#"{"fault":"ignores_cap"}"#);
     assert_eq!(code, 1, "{stdout}");
     let row = stdout
         .lines()
