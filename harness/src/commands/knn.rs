@@ -49,6 +49,7 @@ pub struct KnnArgs {
 
 /// Runs the command and returns its report.
 pub fn run(args: &KnnArgs) -> Result<String> {
+    args.device.ensure_usable().context("--device")?;
     if args
         .output
         .as_ref()
@@ -104,15 +105,14 @@ pub fn run(args: &KnnArgs) -> Result<String> {
         )?;
         let (table, outcome) = cache
             .table(&embeddings, dim, args.k, device)
-            .map_err(|e| explained(e, args.device))?;
+            .map_err(explained)?;
         (
             table,
             Some((outcome, cache.path_for(&embeddings, dim, args.k))),
         )
     } else {
         (
-            neighbour_table_on(&embeddings, dim, args.k, device)
-                .map_err(|e| explained(e, args.device))?,
+            neighbour_table_on(&embeddings, dim, args.k, device).map_err(explained)?,
             None,
         )
     };
@@ -175,18 +175,13 @@ fn normalise_rows(embeddings: &mut [f32], dim: usize) -> usize {
 }
 
 /// A neighbour-table error with what the user can do about it.
-fn explained(error: NeighbourError, device: DeviceChoice) -> anyhow::Error {
-    let advice = match error {
-        NeighbourError::CudaUnavailable { .. } => format!(
-            "--device {device}: {error}: use --device cpu, or build against a CUDA libtorch \
-             (LIBTORCH pointing at one) on a machine with a GPU"
-        ),
+fn explained(error: NeighbourError) -> anyhow::Error {
+    match error {
         NeighbourError::NotFinite { .. } => {
-            format!("{error}: the input must hold finite numbers")
+            anyhow::anyhow!("{error}: the input must hold finite numbers")
         }
-        other => return other.into(),
-    };
-    anyhow::anyhow!(advice)
+        other => other.into(),
+    }
 }
 
 /// Median GEMM rate in FLOP/s of `2048 x dim` by `dim x 2048` blocks, the CPU method's shape.

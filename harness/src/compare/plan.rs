@@ -104,6 +104,7 @@ pub struct ComparePlan {
 impl CompareArgs {
     /// Checks every flag, naming the first bad one.
     pub fn plan(&self) -> Result<ComparePlan> {
+        self.device.ensure_usable().context("--device")?;
         let seeds: Vec<u64> = if self.seed_list.is_empty() {
             if self.seeds == 0 {
                 bail!("--seeds must be at least 1");

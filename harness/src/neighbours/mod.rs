@@ -19,8 +19,8 @@
 //!   output `n * k * 4`, libtorch's copy of the embeddings `n * dim * 4`, and a 16 MiB block of
 //!   scores per thread: about 0.45 GB at `n` = 100,000, `dim` = 384, `k` = 100 (measured).
 //! - CUDA (module `full_rows`): row blocks against all rows with `topk` on the device, then an
-//!   exact tie repair on the host. Needs a libtorch built with CUDA; `ComputeDevice::Cuda` fails
-//!   with a clear message otherwise.
+//!   exact tie repair on the host. Needs a libtorch built with CUDA and a GPU;
+//!   `ComputeDevice::Cuda` fails with [`DeviceChoice::ensure_usable`]'s explanation otherwise.
 //!
 //! # Cache
 //! [`cache`] stores finished tables on disk keyed by (embedding fingerprint, `k`, metric), and
@@ -33,6 +33,8 @@ mod full_rows;
 mod select;
 
 pub use error::{NeighbourError, Result};
+
+use crate::device::DeviceChoice;
 
 /// Where the similarities are computed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -84,12 +86,9 @@ pub fn neighbour_table_on(
             blocked::neighbour_table(embeddings, dim, k, layout, cpu_workers())
         }
         ComputeDevice::Cuda(index) => {
-            if !tch::Cuda::is_available() {
-                return Err(NeighbourError::CudaUnavailable {
-                    libtorch: env!("HARNESS_LIBTORCH_VERSION"),
-                });
-            }
-            full_rows::neighbour_table(embeddings, dim, k, tch::Device::Cuda(index))
+            let device = tch::Device::Cuda(index);
+            DeviceChoice(device).ensure_usable()?;
+            full_rows::neighbour_table(embeddings, dim, k, device)
         }
     }
 }
@@ -308,7 +307,7 @@ mod tests {
         } else {
             let error = result.unwrap_err();
             assert!(
-                matches!(error, NeighbourError::CudaUnavailable { .. }),
+                matches!(error, NeighbourError::DeviceUnusable(_)),
                 "{error}"
             );
         }
