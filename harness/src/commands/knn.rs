@@ -45,6 +45,10 @@ pub struct KnnArgs {
     /// First measure this machine's GEMM rate and print the arithmetic bound N*N*d*2 / rate.
     #[arg(long)]
     pub bound: bool,
+    /// Rows per block of similarities [default: 2048 on the CPU; on a GPU about 2 GiB of
+    /// scores, at most 8192]. Changes speed and memory, never the table.
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub block: Option<u32>,
 }
 
 /// Runs the command and returns its report.
@@ -79,6 +83,7 @@ pub fn run(args: &KnnArgs) -> Result<String> {
     };
     let n = embeddings.len() / dim.max(1);
     let device = ComputeDevice::from(args.device.0);
+    let block_rows = args.block.map(|rows| rows as usize);
     let normalised = normalise_rows(&mut embeddings, dim);
     let mut out = format!(
         "knn: {n} x {dim} ({source}{}), k {}, {} ({} threads)\n",
@@ -104,7 +109,7 @@ pub fn run(args: &KnnArgs) -> Result<String> {
             "--cache: the cache is disabled (SAMPLER_HARNESS_CACHE=off) or HOME is unset",
         )?;
         let (table, outcome) = cache
-            .table(&embeddings, dim, args.k, device)
+            .table(&embeddings, dim, args.k, device, block_rows)
             .map_err(explained)?;
         (
             table,
@@ -112,7 +117,7 @@ pub fn run(args: &KnnArgs) -> Result<String> {
         )
     } else {
         (
-            neighbour_table_on(&embeddings, dim, args.k, device).map_err(explained)?,
+            neighbour_table_on(&embeddings, dim, args.k, device, block_rows).map_err(explained)?,
             None,
         )
     };
@@ -124,7 +129,7 @@ pub fn run(args: &KnnArgs) -> Result<String> {
     if device == ComputeDevice::Cpu && !args.cache {
         out.push_str(&format!(
             "planned buffers {:.1} MiB (selections, table, embeddings, blocks)\n",
-            mib(cpu_extra_memory_estimate(n, dim, args.k) as u64)
+            mib(cpu_extra_memory_estimate(n, dim, args.k, block_rows) as u64)
         ));
     }
     if let Some(rate) = rate {
@@ -275,6 +280,7 @@ mod tests {
             output: None,
             cache: false,
             bound: false,
+            block: None,
         }
     }
 
