@@ -323,6 +323,27 @@ mod tests {
     }
 
     #[test]
+    fn the_block_size_changes_nothing_in_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let tables: Vec<Vec<u8>> = [None, Some(1), Some(37)]
+            .into_iter()
+            .map(|block| {
+                let output = dir.path().join(format!("{block:?}.npy"));
+                let report = run(&KnnArgs {
+                    output: Some(output.clone()),
+                    block,
+                    ..args(250, 8, 9)
+                })
+                .unwrap();
+                assert!(report.contains("planned buffers"), "{report}");
+                std::fs::read(output).unwrap()
+            })
+            .collect();
+        assert_eq!(tables[0], tables[1]);
+        assert_eq!(tables[0], tables[2]);
+    }
+
+    #[test]
     fn reads_and_normalises_npy_input() {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("x.npy");
