@@ -16,11 +16,11 @@ link=$repo_root/.libtorch
 say() { echo "[setup-libtorch] $*" >&2; }
 
 if [[ -n "${LIBTORCH_USE_PYTORCH:-}" ]]; then
-  say "LIBTORCH_USE_PYTORCH is set: using the PyTorch of $(command -v python3)"
+  say "LIBTORCH_USE_PYTORCH is set: using the PyTorch of $(command -v python3) (it must be $TORCH_VERSION; for PyTorch 2.11 use scripts/build-against-pytorch)"
   exit 0
 fi
 if [[ -n "${LIBTORCH:-}" && "${LIBTORCH}" != "$link" ]]; then
-  say "LIBTORCH is set: using $LIBTORCH"
+  say "LIBTORCH is set: using $LIBTORCH (it must be $TORCH_VERSION; for PyTorch 2.11 use scripts/build-against-pytorch)"
   exit 0
 fi
 

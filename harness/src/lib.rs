@@ -14,6 +14,7 @@ pub mod dataset;
 pub mod device;
 pub mod epochs;
 pub mod fnv;
+pub mod libtorch;
 pub mod neighbours;
 pub mod npy;
 pub mod openmp;

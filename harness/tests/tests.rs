@@ -4,6 +4,7 @@ mod abi;
 mod c_plugins;
 mod commands;
 mod compare;
+mod gpu_route;
 mod isolation;
 mod plan_runs;
 mod readme;

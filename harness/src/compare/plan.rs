@@ -302,6 +302,7 @@ impl RunSettings {
 
     /// Checks every setting, naming the first bad flag.
     pub fn resolve(&self) -> Result<ResolvedSettings> {
+        self.device.ensure_usable().context("--device")?;
         let seeds: Vec<u64> = if self.seed_list.is_empty() {
             if self.seeds == 0 {
                 bail!("--seeds must be at least 1");

@@ -56,7 +56,9 @@ impl Layout {
             .map(|extra| odd + 2 * extra)
             .find(|b| b.div_ceil(2) % workers.max(1) == 0 && *b <= n.max(1) && *b <= 2 * least + 1)
             .unwrap_or(odd)
-            .min(n.max(1))
+            // At most one block per row, and odd: with an even n and one-row blocks asked for,
+            // n - 1 blocks, one of them holding two rows.
+            .min((n.max(1) - 1) | 1)
     }
 }
 
@@ -280,14 +282,18 @@ mod tests {
         assert_eq!(layout.blocks(6_601, 2), 7);
         assert_eq!(layout.blocks(6_601, 1), 5);
         assert_eq!(layout.blocks(2, 2), 1);
-        for n in [1, 2, 3, 10, 4096, 4097, 100_000] {
-            for workers in [1, 2, 3, 4] {
-                let blocks = layout.blocks(n, workers);
-                assert!(
-                    blocks % 2 == 1 && blocks <= n,
-                    "{n} rows, {workers} workers: {blocks}"
-                );
+        for block_rows in [1, 2, 2048] {
+            let layout = Layout { block_rows };
+            for n in [1, 2, 3, 10, 250, 4096, 4097, 100_000] {
+                for workers in [1, 2, 3, 4] {
+                    let blocks = layout.blocks(n, workers);
+                    assert!(
+                        blocks % 2 == 1 && blocks <= n,
+                        "{n} rows of at most {block_rows}, {workers} workers: {blocks}"
+                    );
+                }
             }
         }
+        assert_eq!(Layout { block_rows: 1 }.blocks(250, 2), 249);
     }
 }

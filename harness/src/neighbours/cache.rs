@@ -99,17 +99,19 @@ impl NeighbourCache {
             .join(format!("cosine-k{}-{:016x}.nbt", key.k, key.fingerprint))
     }
 
-    /// The table from the cache when a valid file exists, else computed on `device`, stored
-    /// and returned. A rejected file is reported in one line on stderr.
+    /// The table from the cache when a valid file exists, else computed on `device` (blocks of
+    /// `block_rows`, see [`neighbour_table_on`](super::neighbour_table_on)), stored and
+    /// returned. A rejected file is reported in one line on stderr.
     pub fn table(
         &self,
         embeddings: &[f32],
         dim: usize,
         k: usize,
         device: ComputeDevice,
+        block_rows: Option<usize>,
     ) -> Result<(Vec<u32>, CacheOutcome)> {
         self.table_with(embeddings, dim, k, || {
-            super::neighbour_table_on(embeddings, dim, k, device)
+            super::neighbour_table_on(embeddings, dim, k, device, block_rows)
         })
     }
 
@@ -170,7 +172,7 @@ pub fn cached_neighbour_table(embeddings: &[f32], dim: usize, k: usize) -> Resul
     let work = n.saturating_mul(n).saturating_mul(dim);
     match NeighbourCache::from_env() {
         Some(cache) if k > 0 && work >= MIN_CACHED_WORK => {
-            Ok(cache.table(embeddings, dim, k, ComputeDevice::Cpu)?.0)
+            Ok(cache.table(embeddings, dim, k, ComputeDevice::Cpu, None)?.0)
         }
         _ => super::neighbour_table(embeddings, dim, k),
     }
@@ -435,7 +437,7 @@ mod tests {
         assert_ne!(f.cache.path_for(&f.embeddings, f.dim, 6), f.path(), "k");
         let (table, outcome) = f
             .cache
-            .table(&f.embeddings, f.dim, 6, ComputeDevice::Cpu)
+            .table(&f.embeddings, f.dim, 6, ComputeDevice::Cpu, None)
             .unwrap();
         assert_eq!(outcome, CacheOutcome::Miss);
         assert_eq!(table.len(), 60 * 6);
@@ -535,7 +537,7 @@ mod tests {
         fs::write(&blocker, b"not a folder").unwrap();
         let cache = NeighbourCache::in_dir(blocker.join("neighbours"));
         let (table, outcome) = cache
-            .table(&f.embeddings, f.dim, f.k, ComputeDevice::Cpu)
+            .table(&f.embeddings, f.dim, f.k, ComputeDevice::Cpu, None)
             .unwrap();
         assert_eq!(outcome, CacheOutcome::Miss);
         assert_eq!(table.len(), 60 * 5);

@@ -17,11 +17,9 @@ pub enum NeighbourError {
         "embedding row {row} has a non-finite value or a norm too large for float32 dot products"
     )]
     NotFinite { row: usize },
-    /// CUDA was asked for, but this libtorch cannot use it.
-    #[error(
-        "CUDA is not available to this libtorch ({libtorch}; a CPU-only build, or no GPU or driver)"
-    )]
-    CudaUnavailable { libtorch: &'static str },
+    /// A GPU was asked for that this harness cannot use now (a CPU-only build, no GPU).
+    #[error(transparent)]
+    DeviceUnusable(#[from] crate::device::DeviceUnusable),
     /// libtorch refused an operation.
     #[error("libtorch failed while computing similarities")]
     Torch(#[from] tch::TchError),

@@ -18,9 +18,10 @@
 //!   for the selection. Extra memory: `n * (k + max(k, 32) + 2) * 8` bytes of selections, the
 //!   output `n * k * 4`, libtorch's copy of the embeddings `n * dim * 4`, and a 16 MiB block of
 //!   scores per thread: about 0.45 GB at `n` = 100,000, `dim` = 384, `k` = 100 (measured).
-//! - CUDA (module `full_rows`): row blocks against all rows with `topk` on the device, then an
-//!   exact tie repair on the host. Needs a libtorch built with CUDA; `ComputeDevice::Cuda` fails
-//!   with a clear message otherwise.
+//! - CUDA (module `full_rows`): row blocks against all rows with `topk` and the ordering on the
+//!   device, one wait for the device at the end, then an exact redo of the rows whose cut falls
+//!   inside a tie. Needs a libtorch built with CUDA and a GPU;
+//!   `ComputeDevice::Cuda` fails with [`DeviceChoice::ensure_usable`]'s explanation otherwise.
 //!
 //! # Cache
 //! [`cache`] stores finished tables on disk keyed by (embedding fingerprint, `k`, metric), and
@@ -33,6 +34,8 @@ mod full_rows;
 mod select;
 
 pub use error::{NeighbourError, Result};
+
+use crate::device::DeviceChoice;
 
 /// Where the similarities are computed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,15 +67,18 @@ impl std::fmt::Display for ComputeDevice {
 
 /// Exact top-`k` cosine neighbours of unit rows on the CPU, self excluded; row-major `n x k`.
 pub fn neighbour_table(embeddings: &[f32], dim: usize, k: usize) -> Result<Vec<u32>> {
-    neighbour_table_on(embeddings, dim, k, ComputeDevice::Cpu)
+    neighbour_table_on(embeddings, dim, k, ComputeDevice::Cpu, None)
 }
 
 /// Exact top-`k` cosine neighbours of unit rows on `device`, self excluded; row-major `n x k`.
+/// `block_rows` is the number of rows per block (`None`: each method's default); it changes
+/// speed and memory, never the table.
 pub fn neighbour_table_on(
     embeddings: &[f32],
     dim: usize,
     k: usize,
     device: ComputeDevice,
+    block_rows: Option<usize>,
 ) -> Result<Vec<u32>> {
     check_inputs(embeddings, dim, k)?;
     if k == 0 {
@@ -80,24 +86,34 @@ pub fn neighbour_table_on(
     }
     match device {
         ComputeDevice::Cpu => {
-            let layout = blocked::Layout::default();
-            blocked::neighbour_table(embeddings, dim, k, layout, cpu_workers())
+            blocked::neighbour_table(embeddings, dim, k, cpu_layout(block_rows), cpu_workers())
         }
         ComputeDevice::Cuda(index) => {
-            if !tch::Cuda::is_available() {
-                return Err(NeighbourError::CudaUnavailable {
-                    libtorch: env!("HARNESS_LIBTORCH_VERSION"),
-                });
-            }
-            full_rows::neighbour_table(embeddings, dim, k, tch::Device::Cuda(index))
+            let device = tch::Device::Cuda(index);
+            DeviceChoice(device).ensure_usable()?;
+            let n = embeddings.len() / dim;
+            let block_rows = block_rows.unwrap_or_else(|| full_rows::automatic_block_rows(n));
+            full_rows::neighbour_table(embeddings, dim, k, device, block_rows)
         }
     }
 }
 
 /// Extra bytes the CPU method holds at its peak for `n` rows of `dim` values and width `k`
 /// (selections, the output, the embeddings' copy and the blocks of scores), for reports.
-pub fn cpu_extra_memory_estimate(n: usize, dim: usize, k: usize) -> usize {
-    blocked::extra_bytes(n, dim, k, blocked::Layout::default(), cpu_workers())
+pub fn cpu_extra_memory_estimate(
+    n: usize,
+    dim: usize,
+    k: usize,
+    block_rows: Option<usize>,
+) -> usize {
+    blocked::extra_bytes(n, dim, k, cpu_layout(block_rows), cpu_workers())
+}
+
+/// The CPU method's blocks: `block_rows` rows, else its default.
+fn cpu_layout(block_rows: Option<usize>) -> blocked::Layout {
+    block_rows
+        .map(|block_rows| blocked::Layout { block_rows })
+        .unwrap_or_default()
 }
 
 /// Worker threads of the CPU method: libtorch's intra-op thread count (what its GEMM would use).
@@ -195,10 +211,13 @@ mod tests {
                 ));
             }
         }
-        out.push((
-            "full rows on the CPU device".into(),
-            full_rows::neighbour_table(embeddings, dim, k, tch::Device::Cpu).unwrap(),
-        ));
+        for block_rows in [1, 7, 64, full_rows::automatic_block_rows(n)] {
+            out.push((
+                format!("full rows on the CPU device, blocks of {block_rows} rows"),
+                full_rows::neighbour_table(embeddings, dim, k, tch::Device::Cpu, block_rows)
+                    .unwrap(),
+            ));
+        }
         out.push((
             "neighbour_table".into(),
             neighbour_table(embeddings, dim, k).unwrap(),
@@ -299,7 +318,7 @@ mod tests {
     #[test]
     fn cuda_is_explained_when_missing() {
         let data = fixtures::clustered_embeddings(10, 2, 4, 0.5, 1);
-        let result = neighbour_table_on(&data.embeddings, 4, 3, ComputeDevice::Cuda(0));
+        let result = neighbour_table_on(&data.embeddings, 4, 3, ComputeDevice::Cuda(0), None);
         if tch::Cuda::is_available() {
             assert_eq!(
                 result.unwrap(),
@@ -308,7 +327,7 @@ mod tests {
         } else {
             let error = result.unwrap_err();
             assert!(
-                matches!(error, NeighbourError::CudaUnavailable { .. }),
+                matches!(error, NeighbourError::DeviceUnusable(_)),
                 "{error}"
             );
         }
