@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::compare::plan::{CompareArgs, RunTimeout};
+use crate::compare::CompareOutcome;
+use crate::compare::plan::{CompareArgs, ComparePlan, RunTimeout};
 use crate::plugin::PluginRegistry;
 use crate::signals::InterruptFlag;
 use crate::worker::WorkerArgs;
@@ -42,6 +43,8 @@ pub enum Command {
     },
     /// Train and evaluate every sampler under one fixed protocol and report retrieval metrics.
     Compare(CompareArgs),
+    /// Compare one sampler under every combination of parameter values with random batches.
+    Sweep(crate::sweep::SweepArgs),
     /// Regenerate summary.csv, summary.md and the plots of a comparison folder from its CSV files.
     Report {
         /// A folder written by `harness compare`.
@@ -79,7 +82,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command; the exit code says whether checks passed.
 ///
-/// Only `list`, `check`, `compare` and `selftest` use plugins; the others never scan a plugin
+/// Only `list`, `check`, `compare`, `sweep` and `selftest` use plugins; the others never scan a plugin
 /// folder, so a broken library there cannot affect them. The registry itself scans lazily.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let registry = || PluginRegistry::new(&cli.plugin_dirs);
@@ -100,22 +103,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Compare(args) => {
             let plan = args.plan()?;
-            let interrupt = if plan.in_process {
-                InterruptFlag::never()
-            } else {
-                InterruptFlag::install().context("listening for Ctrl-C")?
-            };
-            let outcome = crate::compare::run(&plan, &registry(), &interrupt)?;
+            let outcome = crate::compare::run(&plan, &registry(), &interrupt_flag(&plan)?)?;
             print!("{}", outcome.table);
-            eprint!("{}", outcome.notes(&plan));
+            eprint!("{}", outcome.notes(&plan, "compare"));
             println!("reports: {}", plan.out.display());
-            Ok(if outcome.interrupted {
-                ExitCode::from(EXIT_INTERRUPTED)
-            } else if !outcome.failures.is_empty() {
-                ExitCode::from(EXIT_RUNS_FAILED)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(comparison_exit(&outcome))
+        }
+        Command::Sweep(args) => {
+            let registry = registry();
+            let sweep = args.plan(&registry)?;
+            let plan = &sweep.compare;
+            let outcome = crate::compare::run(plan, &registry, &interrupt_flag(plan)?)?;
+            if !outcome.table.is_empty() {
+                print!(
+                    "{}",
+                    crate::sweep::report::write(&plan.out, &sweep.sampler, &sweep.grid)?
+                );
+            }
+            eprint!("{}", outcome.notes(plan, "sweep"));
+            println!("reports: {}", plan.out.display());
+            Ok(comparison_exit(&outcome))
         }
         Command::Report { folder } => {
             print!("{}", crate::report::generate(&folder)?);
@@ -144,6 +151,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker(args) => Ok(crate::worker::serve(args)),
+    }
+}
+
+/// Ctrl-C stops a comparison's worker processes; in-process runs cannot be stopped that way.
+fn interrupt_flag(plan: &ComparePlan) -> Result<InterruptFlag> {
+    if plan.in_process {
+        Ok(InterruptFlag::never())
+    } else {
+        InterruptFlag::install().context("listening for Ctrl-C")
+    }
+}
+
+/// A comparison's exit code: interrupted, some runs failed, or success.
+fn comparison_exit(outcome: &CompareOutcome) -> ExitCode {
+    if outcome.interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else if !outcome.failures.is_empty() {
+        ExitCode::from(EXIT_RUNS_FAILED)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -8,3 +8,4 @@ mod isolation;
 mod readme;
 mod regress;
 mod support;
+mod sweep;
