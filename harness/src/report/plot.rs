@@ -516,9 +516,12 @@ mod tests {
         for label in ["hard_ratio", "hardness_k", "0.3", "0.7", "10", "30", "n/a"] {
             assert!(svg.contains(&format!(">{label}<")), "{label}");
         }
-        assert!(svg.contains(r#"fill="#4e79a7""#), "the largest gain in full blue");
+        assert!(
+            svg.contains(r##"fill="#4e79a7""##),
+            "the largest gain in full blue"
+        );
         assert!(svg.contains(&format!(r#"fill="{}""#, tint(COLOURS[2], 0.5))));
-        assert!(svg.contains(r#"fill="#ffffff""#) && svg.contains(r#"fill="#eeeeee""#));
+        assert!(svg.contains(r##"fill="#ffffff""##) && svg.contains(r##"fill="#eeeeee""##));
     }
 
     #[test]

@@ -349,7 +349,7 @@ mod tests {
         let mut header = vec![SamplerField::Label.name().to_string(), BASELINE.to_string()];
         header.extend(copied_columns());
         let mut rows = vec![header.join(",")];
-        rows.push(format!("random,true,3,0.5,0.45,0.55,,,,,,,,,"));
+        rows.push("random,true,3,0.5,0.45,0.55,,,,,,,,".to_string());
         for (label, mean, gain, p_holm, significant, won) in cells {
             rows.push(format!(
                 "\"{label}\",false,3,{mean},{},{},{gain},0.01,0.0,0.02,{p_holm},{p_holm},{significant},{won}",
