@@ -82,8 +82,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command; the exit code says whether checks passed.
 ///
-/// Only `list`, `check`, `compare`, `sweep` and `selftest` use plugins; the others never scan a plugin
-/// folder, so a broken library there cannot affect them. The registry itself scans lazily.
+/// Only `list`, `check`, `compare`, `sweep` and `selftest` use plugins; the others never scan a
+/// plugin folder, so a broken library there cannot affect them. The registry itself scans lazily.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let registry = || PluginRegistry::new(&cli.plugin_dirs);
     match cli.command {
