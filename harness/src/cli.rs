@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use crate::compare::plan::{CompareArgs, RunTimeout};
+use crate::compare::CompareOutcome;
+use crate::compare::plan::{CompareArgs, ComparePlan, RunTimeout};
 use crate::compare::plan_runs::{self, RunOutcome};
 use crate::plugin::PluginRegistry;
 use crate::signals::InterruptFlag;
@@ -43,6 +44,8 @@ pub enum Command {
     },
     /// Train and evaluate every sampler under one fixed protocol and report retrieval metrics.
     Compare(CompareArgs),
+    /// Compare one sampler under every combination of parameter values with random batches.
+    Sweep(crate::sweep::SweepArgs),
     /// Regenerate summary.csv, summary.md and the plots of a comparison folder from its CSV files
     /// (in a planned folder, first merging whatever runs have finished; exit 3 while some are missing).
     Report {
@@ -84,8 +87,8 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command; the exit code says whether checks passed.
 ///
-/// Only `list`, `check`, `compare` and `selftest` use plugins; the others never scan a plugin
-/// folder, so a broken library there cannot affect them. The registry itself scans lazily.
+/// Only `list`, `check`, `compare`, `sweep` and `selftest` use plugins; the others never scan a
+/// plugin folder, so a broken library there cannot affect them. The registry itself scans lazily.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let registry = || PluginRegistry::new(&cli.plugin_dirs);
     match cli.command {
@@ -104,6 +107,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(verdict(report.passed()))
         }
         Command::Compare(args) => compare(&args, &registry()),
+        Command::Sweep(args) => {
+            let registry = registry();
+            let sweep = args.plan(&registry)?;
+            let plan = &sweep.compare;
+            if plan.plan_only {
+                anyhow::bail!(
+                    "--plan-only is for `harness compare`; a sweep writes sweep.csv when its runs finish"
+                );
+            }
+            let outcome = crate::compare::run(plan, &registry, &interrupt_flag(plan)?)?;
+            if !outcome.table.is_empty() {
+                print!(
+                    "{}",
+                    crate::sweep::report::write(&plan.out, &sweep.sampler, &sweep.grid)?
+                );
+            }
+            eprint!("{}", outcome.notes(plan, "sweep"));
+            println!("reports: {}", plan.out.display());
+            Ok(comparison_exit(&outcome))
+        }
         Command::Report { folder } => match plan_runs::merge(&folder)? {
             None => {
                 print!("{}", crate::report::generate(&folder)?);
@@ -167,10 +190,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 /// `harness compare` (and `harness run --all`, which continues a planned comparison).
 fn compare(args: &CompareArgs, registry: &PluginRegistry) -> Result<ExitCode> {
     let plan = args.plan()?;
-    let interrupt = if plan.in_process || plan.plan_only {
+    let interrupt = if plan.plan_only {
         InterruptFlag::never()
     } else {
-        InterruptFlag::install().context("listening for Ctrl-C")?
+        interrupt_flag(&plan)?
     };
     let outcome = crate::compare::run(&plan, registry, &interrupt)?;
     if plan.plan_only {
@@ -178,15 +201,29 @@ fn compare(args: &CompareArgs, registry: &PluginRegistry) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     print!("{}", outcome.table);
-    eprint!("{}", outcome.notes(&plan));
+    eprint!("{}", outcome.notes(&plan, "compare"));
     println!("reports: {}", plan.out.display());
-    Ok(if outcome.interrupted {
+    Ok(comparison_exit(&outcome))
+}
+
+/// Ctrl-C stops a comparison's worker processes; in-process runs cannot be stopped that way.
+fn interrupt_flag(plan: &ComparePlan) -> Result<InterruptFlag> {
+    if plan.in_process {
+        Ok(InterruptFlag::never())
+    } else {
+        InterruptFlag::install().context("listening for Ctrl-C")
+    }
+}
+
+/// A comparison's exit code: interrupted, some runs failed, or success.
+fn comparison_exit(outcome: &CompareOutcome) -> ExitCode {
+    if outcome.interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
     } else if !outcome.failures.is_empty() {
         ExitCode::from(EXIT_RUNS_FAILED)
     } else {
         ExitCode::SUCCESS
-    })
+    }
 }
 
 fn verdict(passed: bool) -> ExitCode {

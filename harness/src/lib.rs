@@ -24,5 +24,6 @@ pub mod report;
 pub mod sampler_set;
 pub mod selftest;
 pub mod signals;
+pub mod sweep;
 pub mod table;
 pub mod worker;

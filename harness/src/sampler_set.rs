@@ -110,8 +110,9 @@ impl FromStr for SamplerSetting {
     fn from_str(item: &str) -> Result<Self, String> {
         let expected = || format!("{item}: expected SAMPLER.KEY=VALUE");
         let (target, value) = item.split_once('=').ok_or_else(expected)?;
+        // The key is after the last dot: a sweep's labels hold values such as 0.3.
         let (label, key) = target
-            .split_once('.')
+            .rsplit_once('.')
             .filter(|(label, key)| !label.is_empty() && !key.is_empty())
             .ok_or_else(expected)?;
         Ok(SamplerSetting {
@@ -317,7 +318,12 @@ mod tests {
         assert!("hard=0.7".parse::<SamplerSetting>().is_err());
         let grouped = group_settings(&[ratio.clone(), text]).unwrap();
         assert_eq!(grouped["hard"].len(), 2);
-        for text in ["hard.hard_ratio=0.7", "hard.mode=fast", "hard.name=\"0.7\""] {
+        for text in [
+            "hard.hard_ratio=0.7",
+            "hard.mode=fast",
+            "hard.name=\"0.7\"",
+            "hard[hard_ratio:0.3].hard_ratio=0.3",
+        ] {
             let setting: SamplerSetting = text.parse().unwrap();
             assert_eq!(setting.to_string().parse::<SamplerSetting>(), Ok(setting));
         }

@@ -10,3 +10,4 @@ mod plan_runs;
 mod readme;
 mod regress;
 mod support;
+mod sweep;

@@ -41,8 +41,9 @@ pub struct CompareOutcome {
 }
 
 impl CompareOutcome {
-    /// What the terminal shows after the table: failed runs and how to continue.
-    pub fn notes(&self, plan: &ComparePlan) -> String {
+    /// What the terminal shows after the table: failed runs and how to continue (with
+    /// `harness COMMAND --resume`).
+    pub fn notes(&self, plan: &ComparePlan, command: &str) -> String {
         let mut notes = String::new();
         if !self.failures.is_empty() {
             notes.push_str(&format!(
@@ -55,7 +56,7 @@ impl CompareOutcome {
         }
         if self.interrupted || !self.failures.is_empty() {
             notes.push_str(&format!(
-                "continue with: harness compare --resume {}\n",
+                "continue with: harness {command} --resume {}\n",
                 plan.out.display()
             ));
         }

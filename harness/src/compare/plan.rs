@@ -446,10 +446,15 @@ fn flag_of(field: &str) -> String {
 
 /// `runs/<unix seconds>-<samplers>`: new for every invocation, sorted by time.
 fn default_out_dir(samplers: &[SamplerSpec]) -> PathBuf {
+    let names: Vec<&str> = samplers.iter().map(SamplerSpec::short_name).collect();
+    timestamped_out_dir(&names.join("-"))
+}
+
+/// `runs/<unix seconds>-<name>`.
+pub fn timestamped_out_dir(name: &str) -> PathBuf {
     let seconds = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let names: Vec<&str> = samplers.iter().map(SamplerSpec::short_name).collect();
-    PathBuf::from("runs").join(format!("{seconds}-{}", names.join("-")))
+    PathBuf::from("runs").join(format!("{seconds}-{name}"))
 }

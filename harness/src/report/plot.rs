@@ -301,6 +301,131 @@ pub fn interval_chart(title: &str, y_label: &str, estimates: &[Estimate], axis: 
     svg
 }
 
+/// One cell of a heatmap: the value that colours it (none: grey) and the lines written in it.
+#[derive(Debug, Clone)]
+pub struct HeatCell {
+    pub value: Option<f64>,
+    pub lines: Vec<String>,
+}
+
+/// A grid of cells over two categorical axes, coloured by a signed value.
+#[derive(Debug, Clone)]
+pub struct Heatmap {
+    pub title: String,
+    /// The axis down the side and its values, top to bottom.
+    pub row_label: String,
+    pub rows: Vec<String>,
+    /// The axis along the bottom and its values, left to right.
+    pub column_label: String,
+    pub columns: Vec<String>,
+    /// `cells[row][column]`.
+    pub cells: Vec<Vec<HeatCell>>,
+    /// Unit of the values in the colour scale's labels.
+    pub unit: String,
+}
+
+/// Blends white into `colour` (`#rrggbb`) by `share` in [0, 1].
+fn tint(colour: &str, share: f64) -> String {
+    let channel = |at: usize| {
+        let full = u8::from_str_radix(&colour[at..at + 2], 16).unwrap_or(255) as f64;
+        (255.0 + (full - 255.0) * share.clamp(0.0, 1.0)).round() as u8
+    };
+    format!("#{:02x}{:02x}{:02x}", channel(1), channel(3), channel(5))
+}
+
+/// The fill of a signed value on a scale reaching `extent` either way: blue above 0, red below.
+fn diverging(value: f64, extent: f64) -> String {
+    let share = (value.abs() / extent.max(f64::EPSILON)).min(1.0);
+    tint(if value >= 0.0 { COLOURS[0] } else { COLOURS[2] }, share)
+}
+
+/// A heatmap: each cell filled by its value on a scale symmetric around 0 (white), with its
+/// lines of text written in it and a colour key on the right.
+pub fn heatmap(map: &Heatmap) -> String {
+    let extent = map
+        .cells
+        .iter()
+        .flatten()
+        .filter_map(|c| c.value)
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let width = (WIDTH - LEFT - RIGHT) / map.columns.len().max(1) as f64;
+    let height = (HEIGHT - TOP - BOTTOM) / map.rows.len().max(1) as f64;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>
+"#,
+        WIDTH / 2.0,
+        escape(&map.title)
+    );
+    for (r, row) in map.cells.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (x, y) = (LEFT + c as f64 * width, TOP + r as f64 * height);
+            let fill = cell
+                .value
+                .map_or("#eeeeee".to_string(), |v| diverging(v, extent));
+            let _ = writeln!(
+                svg,
+                r##"<rect x="{x:.1}" y="{y:.1}" width="{width:.1}" height="{height:.1}" fill="{fill}" stroke="#ffffff" stroke-width="2"/>"##
+            );
+            let first = y + height / 2.0 - (cell.lines.len() as f64 - 1.0) * 8.0 + 4.0;
+            for (i, line) in cell.lines.iter().enumerate() {
+                let _ = writeln!(
+                    svg,
+                    r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+                    x + width / 2.0,
+                    first + i as f64 * 16.0,
+                    escape(line)
+                );
+            }
+        }
+    }
+    for (r, label) in map.rows.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
+            LEFT - 6.0,
+            TOP + (r as f64 + 0.5) * height + 4.0,
+            escape(label)
+        );
+    }
+    for (c, label) in map.columns.iter().enumerate() {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
+            LEFT + (c as f64 + 0.5) * width,
+            HEIGHT - BOTTOM + 18.0,
+            escape(label)
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" text-anchor="middle">{}</text>
+<text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        (LEFT + WIDTH - RIGHT) / 2.0,
+        HEIGHT - 12.0,
+        escape(&map.column_label),
+        (TOP + HEIGHT - BOTTOM) / 2.0,
+        escape(&map.row_label)
+    );
+    for (i, share) in [1.0, 0.5, 0.0, -0.5, -1.0].into_iter().enumerate() {
+        let value = share * extent;
+        let y = TOP + 10.0 + i as f64 * 22.0;
+        let x = WIDTH - RIGHT + 14.0;
+        let _ = writeln!(
+            svg,
+            r##"<rect x="{x}" y="{}" width="16" height="16" fill="{}" stroke="#999"/><text x="{}" y="{}">{value:+.1}{}</text>"##,
+            y - 8.0,
+            diverging(value, extent),
+            x + 22.0,
+            y + 4.0,
+            escape(&map.unit)
+        );
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,6 +490,38 @@ mod tests {
             YAxis::AroundZero,
         );
         assert_eq!(svg.matches("stroke-dasharray").count(), 1, "a zero line");
+    }
+
+    #[test]
+    fn heatmaps_colour_by_sign_and_write_every_cell() {
+        let cell = |value: Option<f64>, text: &str| HeatCell {
+            value,
+            lines: vec![text.to_string()],
+        };
+        let map = Heatmap {
+            title: "gain <%>".into(),
+            row_label: "hard_ratio".into(),
+            rows: vec!["0.3".into(), "0.7".into()],
+            column_label: "hardness_k".into(),
+            columns: vec!["10".into(), "30".into()],
+            cells: vec![
+                vec![cell(Some(4.0), "+4.0% *"), cell(Some(-2.0), "-2.0%")],
+                vec![cell(Some(0.0), "+0.0%"), cell(None, "n/a")],
+            ],
+            unit: "%".into(),
+        };
+        let svg = heatmap(&map);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("gain &lt;%&gt;") && svg.contains("+4.0% *"));
+        for label in ["hard_ratio", "hardness_k", "0.3", "0.7", "10", "30", "n/a"] {
+            assert!(svg.contains(&format!(">{label}<")), "{label}");
+        }
+        assert!(
+            svg.contains(r##"fill="#4e79a7""##),
+            "the largest gain in full blue"
+        );
+        assert!(svg.contains(&format!(r#"fill="{}""#, tint(COLOURS[2], 0.5))));
+        assert!(svg.contains(r##"fill="#ffffff""##) && svg.contains(r##"fill="#eeeeee""##));
     }
 
     #[test]
