@@ -6,6 +6,7 @@ mod commands;
 mod compare;
 mod gpu_route;
 mod isolation;
+mod own_model;
 mod plan_runs;
 mod readme;
 mod regress;

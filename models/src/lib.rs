@@ -14,6 +14,7 @@ mod head;
 mod linear;
 mod loss;
 mod metrics;
+pub mod minilm;
 mod model;
 mod protocol;
 mod split_tensors;

@@ -76,13 +76,13 @@ pub struct RunSettings {
     /// Stop at a SMILES that does not parse instead of skipping its pair (and listing it).
     #[arg(long)]
     pub strict: bool,
-    /// Item encoder: mlp, graph-transformer or fingerprint-mlp [default: mlp for synthetic,
-    /// graph-transformer for molecule datasets].
+    /// Item encoder: mlp, graph-transformer or fingerprint-mlp [default: mlp for dense items
+    /// (synthetic, manifests with items files), graph-transformer for molecule datasets].
     #[arg(long, value_name = "NAME")]
     #[serde_as(as = "Option<DisplayFromStr>")]
     pub item_encoder: Option<ItemEncoderKind>,
-    /// Text side: mlp, frozen or projection [default: mlp for synthetic, frozen for molecule
-    /// datasets].
+    /// Text side: mlp, frozen or projection [default: mlp for synthetic, frozen for datasets on
+    /// disk].
     #[arg(long, value_name = "NAME")]
     #[serde_as(as = "Option<DisplayFromStr>")]
     pub text_tower: Option<TextTowerKind>,
@@ -319,7 +319,7 @@ impl RunSettings {
             bail!("--seed-list: seed {seed} is listed twice");
         }
         let dataset = self.dataset_spec()?;
-        let (item_encoder, text_tower) = self.architecture()?;
+        let (item_encoder, text_tower) = self.architecture(&dataset)?;
         let protocol = ProtocolConfig {
             epochs: self.epochs,
             batch_size: self.batch_size,
@@ -375,21 +375,20 @@ impl RunSettings {
 
     /// The encoders: the flags, else the dataset's defaults; refuses an item encoder that cannot
     /// read the dataset's items.
-    fn architecture(&self) -> Result<(ItemEncoderKind, TextTowerKind)> {
-        let molecules = self.dataset.has_molecules();
+    fn architecture(&self, dataset: &DatasetSpec) -> Result<(ItemEncoderKind, TextTowerKind)> {
+        let molecules = dataset.has_molecules();
         let item_encoder = self.item_encoder.unwrap_or(if molecules {
             ItemEncoderKind::GraphTransformer
         } else {
             ItemEncoderKind::Mlp
         });
-        let text_tower = self.text_tower.unwrap_or(if molecules {
-            TextTowerKind::Frozen
-        } else {
-            TextTowerKind::Mlp
+        let text_tower = self.text_tower.unwrap_or(match dataset {
+            DatasetSpec::Synthetic => TextTowerKind::Mlp,
+            DatasetSpec::Files(_) => TextTowerKind::Frozen,
         });
         match (item_encoder.reads_graphs(), molecules) {
             (true, false) => bail!(
-                "--item-encoder {item_encoder} reads molecules, but the synthetic dataset has dense items: use mlp"
+                "--item-encoder {item_encoder} reads molecules, but the dataset's items are dense vectors: use mlp"
             ),
             (false, true) => bail!(
                 "--item-encoder {item_encoder} reads dense vectors, but a molecule dataset has graphs: use graph-transformer or fingerprint-mlp"

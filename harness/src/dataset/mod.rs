@@ -1,14 +1,17 @@
 //! The paired datasets a comparison can run on, with a content fingerprint for reports.
 //!
 //! * `synthetic`: the built-in task, generated in code (see `fixtures::synthetic_task`).
-//! * Molecule datasets on disk, per split a pairs table (`id, SMILES, description`, see
-//!   [`table`]) and a float32 `.npy` of description embeddings in the table's row order (see
-//!   [`npy`]); named by a JSON manifest (see [`Manifest`]) or by `chebi20` plus a folder holding
-//!   `train.tsv`, `test.tsv`, `train.minilm.npy` and `test.minilm.npy`.
+//! * Datasets on disk, per split a pairs table (see [`table`]) and a float32 `.npy` of
+//!   description embeddings in the table's row order (see [`npy`]); named by a JSON manifest
+//!   (see [`Manifest`]) or by `chebi20` plus a folder holding `train.tsv`, `test.tsv`,
+//!   `train.minilm.npy` and `test.minilm.npy`. Items are molecules (the table holds
+//!   `id, SMILES, description`) or, when the manifest names an items `.npy` per split, dense
+//!   vectors (the table holds `id, description`).
 //!
 //! Loading is strict: a malformed table or `.npy`, row counts that disagree, a NaN, infinite or
-//! all-zero embedding, or an id used twice is an error naming the file (and line). A SMILES that
-//! does not parse is skipped with its pair and listed (or, with `strict`, an error).
+//! all-zero embedding, a NaN or infinite item value, or an id used twice is an error naming the
+//! file (and line). A SMILES that does not parse is skipped with its pair and listed (or, with
+//! `strict`, an error).
 
 pub mod table;
 
@@ -22,7 +25,8 @@ use paired_data::{ItemFeatures, PairedData, PairedSplit};
 use serde::Deserialize;
 
 use crate::fnv::Fnv1a;
-use table::{TableRow, parse_table};
+use crate::npy::NpyMatrix;
+use table::{TableLayout, TableRow, parse_table};
 
 /// Which dataset `--dataset` names: `synthetic`, `chebi20` or the path of a manifest (`.json`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,25 +67,24 @@ impl std::fmt::Display for DatasetChoice {
     }
 }
 
-impl DatasetChoice {
-    /// Whether the dataset holds molecules (rather than dense synthetic items).
-    pub fn has_molecules(&self) -> bool {
-        *self != DatasetChoice::Synthetic
-    }
-}
-
-/// The two files of one split.
+/// The files of one split.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SplitFiles {
-    /// Pairs table: `.tsv` or `.csv`, header line, then `id, SMILES, description` rows.
+    /// Pairs table: `.tsv` or `.csv`, header line, then `id, SMILES, description` rows (or
+    /// `id, description` rows when `items` is given).
     pub table: PathBuf,
     /// float32 `.npy` of shape `[rows, dim]`: row `i` embeds the description of table row `i`.
     pub embeddings: PathBuf,
+    /// float32 `.npy` of shape `[rows, features]`: row `i` is the item of table row `i`. Without
+    /// it the items are the table's molecules.
+    #[serde(default)]
+    pub items: Option<PathBuf>,
 }
 
 /// A dataset manifest: `{"name": ..., "train": {"table": ..., "embeddings": ...}, "test": {...}}`
-/// with paths relative to the manifest's folder (or absolute).
+/// (each split optionally with `"items": "....npy"`) with paths relative to the manifest's
+/// folder (or absolute).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
@@ -98,8 +101,18 @@ pub struct Manifest {
 pub enum DatasetSpec {
     /// The built-in synthetic task.
     Synthetic,
-    /// A molecule dataset on disk (paths resolved).
+    /// A dataset on disk (paths resolved).
     Files(Manifest),
+}
+
+impl DatasetSpec {
+    /// Whether the items are molecules (rather than dense vectors).
+    pub fn has_molecules(&self) -> bool {
+        match self {
+            DatasetSpec::Synthetic => false,
+            DatasetSpec::Files(manifest) => manifest.has_molecules(),
+        }
+    }
 }
 
 /// Why a dataset could not be read; every message names the file.
@@ -153,8 +166,28 @@ impl Manifest {
         for split in [&mut manifest.train, &mut manifest.test] {
             split.table = folder.join(&split.table);
             split.embeddings = folder.join(&split.embeddings);
+            split.items = split.items.as_ref().map(|items| folder.join(items));
+        }
+        if manifest.train.items.is_some() != manifest.test.items.is_some() {
+            let (with, without) = if manifest.train.items.is_some() {
+                ("train", "test")
+            } else {
+                ("test", "train")
+            };
+            return Err(DatasetError::at(
+                path,
+                0,
+                format!(
+                    "the {with} split names an items file but the {without} split does not: give both (items are vectors) or neither (items are the tables' molecules)"
+                ),
+            ));
         }
         Ok(manifest)
+    }
+
+    /// Whether the items are the tables' molecules (no items files).
+    pub fn has_molecules(&self) -> bool {
+        self.train.items.is_none()
     }
 
     /// The shared ChEBI-20 layout in `folder`.
@@ -162,6 +195,7 @@ impl Manifest {
         let split = |name: &str| SplitFiles {
             table: folder.join(format!("{name}.tsv")),
             embeddings: folder.join(format!("{name}.minilm.npy")),
+            items: None,
         };
         Manifest {
             name: "chebi20".into(),
@@ -170,14 +204,23 @@ impl Manifest {
         }
     }
 
-    /// The four files, with their roles.
-    fn files(&self) -> [(&'static str, &Path); 4] {
-        [
-            ("train table", &self.train.table),
+    /// Every file named, with its role.
+    fn files(&self) -> Vec<(&'static str, &Path)> {
+        let mut files = vec![
+            ("train table", self.train.table.as_path()),
             ("train embeddings", &self.train.embeddings),
             ("test table", &self.test.table),
             ("test embeddings", &self.test.embeddings),
-        ]
+        ];
+        for (role, items) in [
+            ("train items", &self.train.items),
+            ("test items", &self.test.items),
+        ] {
+            if let Some(items) = items {
+                files.push((role, items));
+            }
+        }
+        files
     }
 
     /// The first file that does not exist, as an error (so a bad path fails before any work).
@@ -308,7 +351,9 @@ struct RawSplit<'a> {
     name: &'static str,
     files: &'a SplitFiles,
     rows: Vec<TableRow>,
-    embeddings: crate::npy::NpyMatrix,
+    embeddings: NpyMatrix,
+    /// The items file's vectors, when the manifest names one.
+    items: Option<NpyMatrix>,
 }
 
 fn read_bytes(path: &Path) -> Result<Vec<u8>, DatasetError> {
@@ -323,58 +368,116 @@ fn read_split<'a>(
     files: &'a SplitFiles,
     hash: &mut Fnv1a,
 ) -> Result<RawSplit<'a>, DatasetError> {
+    let layout = if files.items.is_some() {
+        TableLayout::Plain
+    } else {
+        TableLayout::Molecules
+    };
     let table_bytes = read_bytes(&files.table)?;
-    let npy_bytes = read_bytes(&files.embeddings)?;
-    for bytes in [&table_bytes, &npy_bytes] {
-        hash.feed(&(bytes.len() as u64).to_le_bytes());
-        hash.feed(bytes);
-    }
-    let rows = parse_table(&files.table, &table_bytes)
+    feed_file(hash, &table_bytes);
+    let rows = parse_table(&files.table, &table_bytes, layout)
         .map_err(|(line, message)| DatasetError::at(&files.table, line, message))?;
-    let embeddings = crate::npy::parse_npy(&npy_bytes)
-        .map_err(|message| DatasetError::at(&files.embeddings, 0, message))?;
-    let table = files.table.display();
-    if embeddings.rows != rows.len() {
-        return Err(DatasetError::at(
-            &files.embeddings,
-            0,
-            format!(
-                "has {} embedding rows, but {table} has {} data rows (row i must embed the description of table row i)",
-                embeddings.rows,
-                rows.len()
-            ),
-        ));
-    }
-    if embeddings.cols == 0 {
-        return Err(DatasetError::at(
-            &files.embeddings,
-            0,
-            "has zero-width rows",
-        ));
-    }
-    for (i, (row, values)) in rows
-        .iter()
-        .zip(embeddings.values.chunks_exact(embeddings.cols))
-        .enumerate()
-    {
-        let Some(problem) = crate::npy::embedding_row_problem(values) else {
-            continue;
-        };
-        return Err(DatasetError::at(
-            &files.embeddings,
-            0,
-            format!(
-                "row {i} (id {}, {table} line {}) {problem}",
-                row.id, row.line
-            ),
-        ));
-    }
+    let embeddings = read_npy_rows(&files.embeddings, &files.table, &rows, "embedding", hash)?;
+    check_rows(&files.embeddings, &files.table, &rows, &embeddings, true)?;
+    let items = match &files.items {
+        Some(path) => {
+            let items = read_npy_rows(path, &files.table, &rows, "item", hash)?;
+            // An all-zero item is a valid input vector; only a direction-less text row is not.
+            check_rows(path, &files.table, &rows, &items, false)?;
+            Some(items)
+        }
+        None => None,
+    };
     Ok(RawSplit {
         name,
         files,
         rows,
         embeddings,
+        items,
     })
+}
+
+/// The width of a split's item vectors and the file they come from, when it has an items file.
+fn item_width<'a>(raw: &RawSplit<'a>) -> Option<(usize, &'a Path)> {
+    raw.items
+        .as_ref()
+        .zip(raw.files.items.as_deref())
+        .map(|(items, path)| (items.cols, path))
+}
+
+/// Feeds a file's length and bytes to the dataset fingerprint.
+fn feed_file(hash: &mut Fnv1a, bytes: &[u8]) {
+    hash.feed(&(bytes.len() as u64).to_le_bytes());
+    hash.feed(bytes);
+}
+
+/// Reads a float32 matrix with one row per table row (`what` names its rows in messages).
+fn read_npy_rows(
+    path: &Path,
+    table: &Path,
+    rows: &[TableRow],
+    what: &str,
+    hash: &mut Fnv1a,
+) -> Result<NpyMatrix, DatasetError> {
+    let bytes = read_bytes(path)?;
+    feed_file(hash, &bytes);
+    let matrix =
+        crate::npy::parse_npy(&bytes).map_err(|message| DatasetError::at(path, 0, message))?;
+    if matrix.rows != rows.len() {
+        return Err(DatasetError::at(
+            path,
+            0,
+            format!(
+                "has {} {what} rows, but {} has {} data rows (row i must {} table row i)",
+                matrix.rows,
+                table.display(),
+                rows.len(),
+                if what == "item" {
+                    "be the item of"
+                } else {
+                    "embed the description of"
+                }
+            ),
+        ));
+    }
+    if matrix.cols == 0 {
+        return Err(DatasetError::at(path, 0, "has zero-width rows"));
+    }
+    Ok(matrix)
+}
+
+/// Refuses a row with a NaN or infinite value, and with `need_direction` an all-zero row, naming
+/// the row, its id and its table line.
+fn check_rows(
+    path: &Path,
+    table: &Path,
+    rows: &[TableRow],
+    matrix: &NpyMatrix,
+    need_direction: bool,
+) -> Result<(), DatasetError> {
+    for (i, (row, values)) in rows
+        .iter()
+        .zip(matrix.values.chunks_exact(matrix.cols))
+        .enumerate()
+    {
+        // An all-zero item is a valid input vector; a text embedding needs a direction.
+        let Some(problem) = crate::npy::embedding_row_problem(values)
+            .filter(|_| need_direction || values.iter().any(|v| !v.is_finite()))
+        else {
+            continue;
+        };
+        return Err(DatasetError::at(
+            path,
+            0,
+            format!(
+                "row {i} (id {}, {} line {}) {problem}",
+                row.id,
+                table.display(),
+                row.line
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses an id that appears twice, in one split or across both.
@@ -398,9 +501,31 @@ fn check_unique_ids(splits: &[&RawSplit<'_>]) -> Result<(), DatasetError> {
     Ok(())
 }
 
+/// The paired split: its item vectors as they are, or its molecules parsed (see
+/// [`build_molecule_split`]).
+fn build_split(
+    raw: RawSplit<'_>,
+    strict: bool,
+    skipped: &mut Vec<SkippedMolecule>,
+    hash: &mut Fnv1a,
+) -> Result<PairedSplit, DatasetError> {
+    match raw.items {
+        Some(items) => Ok(PairedSplit {
+            n: raw.rows.len(),
+            items: ItemFeatures::Dense {
+                values: items.values,
+                dim: items.cols,
+            },
+            texts: raw.embeddings.values,
+            text_dim: raw.embeddings.cols,
+        }),
+        None => build_molecule_split(&raw, strict, skipped, hash),
+    }
+}
+
 /// Parses a split's molecules into a paired split; unparsable ones are skipped (listed in
 /// `skipped`) or, with `strict`, an error.
-fn build_split(
+fn build_molecule_split(
     raw: &RawSplit<'_>,
     strict: bool,
     skipped: &mut Vec<SkippedMolecule>,
@@ -410,7 +535,8 @@ fn build_split(
     let mut graphs = Vec::with_capacity(raw.rows.len());
     let mut texts = Vec::with_capacity(raw.embeddings.values.len());
     for (i, row) in raw.rows.iter().enumerate() {
-        match parse_molecule(&row.smiles) {
+        let smiles = row.smiles.as_deref().unwrap_or_default();
+        match parse_molecule(smiles) {
             Ok(graph) => {
                 graphs.push(graph);
                 texts.extend_from_slice(&raw.embeddings.values[i * dim..(i + 1) * dim]);
@@ -434,7 +560,7 @@ fn build_split(
                     table: raw.files.table.clone(),
                     line: row.line,
                     id: row.id.clone(),
-                    smiles: row.smiles.clone(),
+                    smiles: smiles.to_string(),
                     reason,
                 });
             }
@@ -471,12 +597,25 @@ fn load_files(manifest: &Manifest, strict: bool) -> Result<LoadedDataset, Datase
             ),
         ));
     }
+    if let (Some((train_width, train_path)), Some((test_width, test_path))) =
+        (item_width(&train), item_width(&test))
+        && train_width != test_width
+    {
+        return Err(DatasetError::at(
+            test_path,
+            0,
+            format!(
+                "has {test_width} values per item, but {} has {train_width}",
+                train_path.display()
+            ),
+        ));
+    }
     check_unique_ids(&[&train, &test])?;
     let mut skipped = Vec::new();
     let data = PairedData {
         name: manifest.name.clone(),
-        train: build_split(&train, strict, &mut skipped, &mut hash)?,
-        test: build_split(&test, strict, &mut skipped, &mut hash)?,
+        train: build_split(train, strict, &mut skipped, &mut hash)?,
+        test: build_split(test, strict, &mut skipped, &mut hash)?,
     };
     Ok(LoadedDataset {
         data,

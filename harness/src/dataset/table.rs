@@ -1,4 +1,5 @@
-//! The pairs table of a split: a header line, then one `id, SMILES, description` row per pair.
+//! The pairs table of a split: a header line, then one row per pair: `id, SMILES, description`
+//! for molecule datasets, `id, description` when the items are vectors from an `.npy` file.
 //!
 //! `.tsv` (or `.txt`) files are split on tabs only, with no quote handling (descriptions contain
 //! quotes); `.csv` files are read as RFC 4180 CSV (fields with commas or quotes are quoted).
@@ -12,20 +13,49 @@ pub struct TableRow {
     pub line: usize,
     /// The pair's id (unique over both splits).
     pub id: String,
-    /// The molecule.
-    pub smiles: String,
-    /// The description (its embedding is in the `.npy` file; the text itself is not used).
+    /// The molecule (`None` in a table of the [`TableLayout::Plain`] layout).
+    pub smiles: Option<String>,
+    /// The description (embedded by the `.npy` file of the split, or by MiniLM when it has none).
     pub description: String,
+}
+
+/// Which columns a table holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableLayout {
+    /// `id, SMILES, description`: the items are molecules.
+    Molecules,
+    /// `id, description`: the items are vectors from the split's items file.
+    Plain,
+}
+
+impl TableLayout {
+    /// The columns, in order.
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            TableLayout::Molecules => &["id", "SMILES", "description"],
+            TableLayout::Plain => &["id", "description"],
+        }
+    }
+
+    /// The columns as a header example for messages, e.g. `CID, SMILES, description`.
+    fn example(self) -> &'static str {
+        match self {
+            TableLayout::Molecules => "e.g. CID, SMILES, description",
+            TableLayout::Plain => "id, description: the items come from the split's items file",
+        }
+    }
 }
 
 /// Why a table could not be read: the 1-based line (0 when it concerns the whole file) and what
 /// is wrong.
 pub type TableError = (usize, String);
 
-const COLUMNS: [&str; 3] = ["id", "SMILES", "description"];
-
-/// Parses a table's bytes, choosing TSV or CSV by the file's extension.
-pub fn parse_table(path: &Path, bytes: &[u8]) -> Result<Vec<TableRow>, TableError> {
+/// Parses a table's bytes in `layout`, choosing TSV or CSV by the file's extension.
+pub fn parse_table(
+    path: &Path,
+    bytes: &[u8],
+    layout: TableLayout,
+) -> Result<Vec<TableRow>, TableError> {
     let extension = path
         .extension()
         .and_then(|e| e.to_str())
@@ -38,8 +68,8 @@ pub fn parse_table(path: &Path, bytes: &[u8]) -> Result<Vec<TableRow>, TableErro
         (line, "is not valid UTF-8".to_string())
     })?;
     let rows = match extension.as_deref() {
-        Some("tsv" | "txt" | "tab") => parse_tsv(text)?,
-        Some("csv") => parse_csv(text)?,
+        Some("tsv" | "txt" | "tab") => parse_tsv(text, layout)?,
+        Some("csv") => parse_csv(text, layout)?,
         _ => {
             return Err((
                 0,
@@ -54,28 +84,51 @@ pub fn parse_table(path: &Path, bytes: &[u8]) -> Result<Vec<TableRow>, TableErro
 }
 
 /// Checks a row's fields and builds it.
-fn row(line: usize, fields: &[&str], separator: &str) -> Result<TableRow, TableError> {
-    if fields.len() != 3 {
+fn row(
+    line: usize,
+    fields: &[&str],
+    separator: &str,
+    layout: TableLayout,
+) -> Result<TableRow, TableError> {
+    let columns = layout.columns();
+    if fields.len() != columns.len() {
         return Err((
             line,
             format!(
-                "expected 3 {separator}-separated fields (id, SMILES, description), found {}",
+                "expected {} {separator}-separated fields ({}), found {}",
+                columns.len(),
+                columns.join(", "),
                 fields.len()
             ),
         ));
     }
-    if let Some(column) = (0..3).find(|&c| fields[c].trim().is_empty()) {
-        return Err((line, format!("the {} field is empty", COLUMNS[column])));
+    if let Some(column) = (0..columns.len()).find(|&c| fields[c].trim().is_empty()) {
+        return Err((line, format!("the {} field is empty", columns[column])));
     }
     Ok(TableRow {
         line,
         id: fields[0].to_string(),
-        smiles: fields[1].to_string(),
-        description: fields[2].to_string(),
+        smiles: (layout == TableLayout::Molecules).then(|| fields[1].to_string()),
+        description: fields[columns.len() - 1].to_string(),
     })
 }
 
-fn parse_tsv(text: &str) -> Result<Vec<TableRow>, TableError> {
+/// The header's field count checked against the layout.
+fn check_header(found: usize, separator: &str, layout: TableLayout) -> Result<(), TableError> {
+    let expected = layout.columns().len();
+    if found == expected {
+        return Ok(());
+    }
+    Err((
+        1,
+        format!(
+            "the header has {found} {separator}-separated fields; expected {expected} ({})",
+            layout.example()
+        ),
+    ))
+}
+
+fn parse_tsv(text: &str, layout: TableLayout) -> Result<Vec<TableRow>, TableError> {
     let mut lines = text
         .split_terminator('\n')
         .map(|line| line.strip_suffix('\r').unwrap_or(line))
@@ -84,21 +137,13 @@ fn parse_tsv(text: &str) -> Result<Vec<TableRow>, TableError> {
     let Some((_, header)) = lines.next() else {
         return Err((0, "is empty (it needs a header line and data rows)".into()));
     };
-    let header_fields = header.split('\t').count();
-    if header_fields != 3 {
-        return Err((
-            1,
-            format!(
-                "the header has {header_fields} tab-separated fields; expected 3 (e.g. CID, SMILES, description)"
-            ),
-        ));
-    }
+    check_header(header.split('\t').count(), "tab", layout)?;
     lines
-        .map(|(line, text)| row(line, &text.split('\t').collect::<Vec<_>>(), "tab"))
+        .map(|(line, text)| row(line, &text.split('\t').collect::<Vec<_>>(), "tab", layout))
         .collect()
 }
 
-fn parse_csv(text: &str) -> Result<Vec<TableRow>, TableError> {
+fn parse_csv(text: &str, layout: TableLayout) -> Result<Vec<TableRow>, TableError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
@@ -110,14 +155,7 @@ fn parse_csv(text: &str) -> Result<Vec<TableRow>, TableError> {
     if header_fields == 0 {
         return Err((0, "is empty (it needs a header line and data rows)".into()));
     }
-    if header_fields != 3 {
-        return Err((
-            1,
-            format!(
-                "the header has {header_fields} comma-separated fields; expected 3 (e.g. CID, SMILES, description)"
-            ),
-        ));
-    }
+    check_header(header_fields, "comma", layout)?;
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
@@ -125,7 +163,12 @@ fn parse_csv(text: &str) -> Result<Vec<TableRow>, TableError> {
             (line, format!("is not valid CSV: {e}"))
         })?;
         let line = record.position().map_or(0, |p| p.line() as usize);
-        rows.push(row(line, &record.iter().collect::<Vec<_>>(), "comma")?);
+        rows.push(row(
+            line,
+            &record.iter().collect::<Vec<_>>(),
+            "comma",
+            layout,
+        )?);
     }
     Ok(rows)
 }
@@ -135,7 +178,11 @@ mod tests {
     use super::*;
 
     fn tsv(text: &str) -> Result<Vec<TableRow>, TableError> {
-        parse_table(Path::new("pairs.tsv"), text.as_bytes())
+        parse_table(
+            Path::new("pairs.tsv"),
+            text.as_bytes(),
+            TableLayout::Molecules,
+        )
     }
 
     #[test]
@@ -147,8 +194,8 @@ mod tests {
             "The molecule is \"ethanol\", it's small."
         );
         assert_eq!(
-            (rows[1].line, rows[1].id.as_str(), rows[1].smiles.as_str()),
-            (3, "2", "C\\\\C=C")
+            (rows[1].line, rows[1].id.as_str(), rows[1].smiles.as_deref()),
+            (3, "2", Some("C\\\\C=C"))
         );
     }
 
@@ -177,18 +224,32 @@ mod tests {
             assert_eq!(got_line, line, "{text:?}: {got}");
             assert!(got.contains(message), "{text:?}: {got}");
         }
-        let (line, message) =
-            parse_table(Path::new("x.tsv"), b"a\tb\tc\n1\tC\t\xff\n").unwrap_err();
+        let (line, message) = parse_table(
+            Path::new("x.tsv"),
+            b"a\tb\tc\n1\tC\t\xff\n",
+            TableLayout::Molecules,
+        )
+        .unwrap_err();
         assert_eq!((line, message.as_str()), (2, "is not valid UTF-8"));
     }
 
     #[test]
     fn csv_handles_quoted_fields() {
         let text = "id,smiles,description\n7,CCO,\"The molecule is \"\"ethanol\"\", a, b.\"\n8,C,\"two\nlines\"\n9,N\n";
-        let (line, message) = parse_table(Path::new("pairs.CSV"), text.as_bytes()).unwrap_err();
+        let (line, message) = parse_table(
+            Path::new("pairs.CSV"),
+            text.as_bytes(),
+            TableLayout::Molecules,
+        )
+        .unwrap_err();
         assert_eq!(line, 5, "{message}");
         let text = &text[..text.len() - "9,N\n".len()];
-        let rows = parse_table(Path::new("pairs.csv"), text.as_bytes()).unwrap();
+        let rows = parse_table(
+            Path::new("pairs.csv"),
+            text.as_bytes(),
+            TableLayout::Molecules,
+        )
+        .unwrap();
         assert_eq!(rows[0].description, "The molecule is \"ethanol\", a, b.");
         assert_eq!(
             (rows[1].line, rows[1].description.as_str()),
@@ -197,8 +258,31 @@ mod tests {
     }
 
     #[test]
+    fn plain_tables_hold_id_and_description() {
+        let plain =
+            |text: &str| parse_table(Path::new("p.tsv"), text.as_bytes(), TableLayout::Plain);
+        let rows = plain("id\tdescription\na\tA red \"apple\".\nb\tA pear.\n").unwrap();
+        assert_eq!(
+            (rows[0].smiles.as_deref(), rows[0].description.as_str()),
+            (None, "A red \"apple\".")
+        );
+        assert_eq!(
+            plain("id\tSMILES\tdescription\n").unwrap_err(),
+            (
+                1,
+                "the header has 3 tab-separated fields; expected 2 (id, description: the items come from the split's items file)".into()
+            )
+        );
+        assert_eq!(
+            plain("id\tdescription\na\t \n").unwrap_err(),
+            (2, "the description field is empty".into())
+        );
+    }
+
+    #[test]
     fn unknown_extensions_are_refused() {
-        let (_, message) = parse_table(Path::new("pairs.xlsx"), b"a\tb\tc\n").unwrap_err();
+        let (_, message) =
+            parse_table(Path::new("pairs.xlsx"), b"a\tb\tc\n", TableLayout::Plain).unwrap_err();
         assert!(message.contains("unknown table format"));
     }
 }

@@ -328,3 +328,125 @@ fn the_shared_chebi20_folder_loads() {
     assert_eq!(data.train.text_dim, 384);
     assert!(skipped <= 66, "{skipped} SMILES did not parse");
 }
+
+/// A dataset of plain pairs: `id, description` tables and items files of width 3.
+fn plain_folder() -> Folder {
+    let folder = Folder::new();
+    folder.write(
+        "train.tsv",
+        b"id\tdescription\na\tA red apple.\nb\tA \"green\" pear.\nc\tA plum.\n",
+    );
+    folder.write("test.tsv", b"id\tdescription\nd\tA lemon.\ne\tA fig.\n");
+    folder.write("train.items.npy", &f32_npy(&items(3), 3, 3));
+    folder.write("test.items.npy", &f32_npy(&items(2), 2, 3));
+    folder.write(
+        "plain.json",
+        br#"{"name": "fruit",
+            "train": {"table": "train.tsv", "embeddings": "train.minilm.npy", "items": "train.items.npy"},
+            "test": {"table": "test.tsv", "embeddings": "test.minilm.npy", "items": "test.items.npy"}}"#,
+    );
+    folder
+}
+
+/// `rows` item vectors of width 3 (the first one all zeros, which items may be).
+fn items(rows: usize) -> Vec<f32> {
+    (0..rows * 3)
+        .map(|v| if v < 3 { 0.0 } else { v as f32 - 4.5 })
+        .collect()
+}
+
+impl Folder {
+    fn load_plain(&self) -> Result<LoadedDataset, DatasetError> {
+        let manifest = Manifest::read(&self.path("plain.json"))?;
+        manifest.check_files_exist()?;
+        load(&DatasetSpec::Files(manifest), true)
+    }
+
+    fn plain_error(&self) -> String {
+        let message = self.load_plain().unwrap_err().to_string();
+        message.replace(&self.dir.path().display().to_string(), "DIR")
+    }
+}
+
+#[test]
+fn plain_pairs_load_their_items_as_dense_vectors() {
+    let folder = plain_folder();
+    let manifest = Manifest::read(&folder.path("plain.json")).unwrap();
+    assert!(!manifest.has_molecules());
+    assert!(!DatasetSpec::Files(manifest).has_molecules());
+    let loaded = folder.load_plain().unwrap();
+    let data = &loaded.data;
+    assert_eq!(
+        (data.name.as_str(), data.train.n, data.test.n),
+        ("fruit", 3, 2)
+    );
+    assert_eq!(
+        data.train.items,
+        ItemFeatures::Dense {
+            values: items(3),
+            dim: 3
+        }
+    );
+    assert_eq!(data.test.texts, embeddings(2));
+    let before = loaded.fingerprint;
+    let mut changed = items(2);
+    changed[4] += 1e-6;
+    folder.write("test.items.npy", &f32_npy(&changed, 2, 3));
+    assert_ne!(before, folder.load_plain().unwrap().fingerprint);
+}
+
+#[test]
+fn plain_pairs_are_checked_strictly() {
+    let folder = plain_folder();
+    folder.write("test.items.npy", &f32_npy(&items(3), 3, 3));
+    assert_eq!(
+        folder.plain_error(),
+        "DIR/test.items.npy: has 3 item rows, but DIR/test.tsv has 2 data rows (row i must be the item of table row i)"
+    );
+    let mut values = items(2);
+    values[4] = f32::NAN;
+    folder.write("test.items.npy", &f32_npy(&values, 2, 3));
+    assert_eq!(
+        folder.plain_error(),
+        "DIR/test.items.npy: row 1 (id e, DIR/test.tsv line 3) has a NaN or infinite value"
+    );
+    folder.write("test.items.npy", &f32_npy(&items(4)[..10], 2, 5));
+    assert_eq!(
+        folder.plain_error(),
+        "DIR/test.items.npy: has 5 values per item, but DIR/train.items.npy has 3"
+    );
+    folder.write("test.items.npy", &f32_npy(&items(2), 2, 3));
+    folder.write("test.tsv", TEST_TSV.as_bytes());
+    assert_eq!(
+        folder.plain_error(),
+        "DIR/test.tsv:1: the header has 3 tab-separated fields; expected 2 (id, description: the items come from the split's items file)"
+    );
+    folder.write(
+        "test.tsv",
+        b"id\tdescription\nd\tA lemon.\na\tAn apple again.\n",
+    );
+    assert_eq!(
+        folder.plain_error(),
+        "DIR/test.tsv:3: id 'a' is used twice (first at DIR/train.tsv:2)"
+    );
+    folder.write(
+        "plain.json",
+        br#"{"name": "fruit",
+            "train": {"table": "train.tsv", "embeddings": "train.minilm.npy", "items": "train.items.npy"},
+            "test": {"table": "test.tsv", "embeddings": "test.minilm.npy"}}"#,
+    );
+    assert_eq!(
+        folder.plain_error(),
+        "DIR/plain.json: the train split names an items file but the test split does not: give both (items are vectors) or neither (items are the tables' molecules)"
+    );
+    folder.write(
+        "plain.json",
+        br#"{"name": "fruit",
+            "train": {"table": "train.tsv", "embeddings": "train.minilm.npy", "items": "train.items.npy"},
+            "test": {"table": "test.tsv", "embeddings": "test.minilm.npy", "items": "gone.npy"}}"#,
+    );
+    assert_eq!(
+        folder.plain_error(),
+        "DIR/gone.npy: the test items file does not exist"
+    );
+}

@@ -269,10 +269,7 @@ pub fn assert_hard_settings_checked<S: SamplerPlugin>(nan_ratio: S::Config) {
     }
     assert_config_rejected::<S>(r#"{"hardness_k": 0}"#, "hardness_k");
     for cap in ["0", "-0.5", "1.5"] {
-        assert_config_rejected::<S>(
-            &format!(r#"{{"max_similarity": {cap}}}"#),
-            "max_similarity",
-        );
+        assert_config_rejected::<S>(&format!(r#"{{"max_similarity": {cap}}}"#), "max_similarity");
     }
     assert!(
         S::from_config(r#"{"max_similarity": 0.95}"#).is_ok(),
