@@ -204,6 +204,24 @@ fn a_plugin_that_crashes_when_created_is_refused_before_anything_is_written() {
 }
 
 #[test]
+fn a_plugin_that_hangs_when_created_is_stopped_and_refused() {
+    let Some((c, library)) = misbehaving_plugin(&["-DMISBEHAVE_HANG", "-DMISBEHAVE_IN_CREATE"])
+    else {
+        return;
+    };
+    let out = c.path("out");
+    let mut args = compare_args(&format!("random,{}", library.display()), &out);
+    args.extend(["--run-timeout".to_string(), "3s".to_string()]);
+    let (code, _, stderr) = run(&args);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("creating the sampler took longer than 3 s and was stopped"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "a refused comparison left {}", out.display());
+}
+
+#[test]
 fn a_check_that_hangs_is_stopped_at_its_timeout() {
     let Some((_c, library)) = misbehaving_plugin(&["-DMISBEHAVE_HANG", "-DMISBEHAVE_EPOCH=3"])
     else {

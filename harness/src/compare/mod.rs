@@ -73,7 +73,7 @@ pub fn run(
     let samplers = resolve_samplers(registry, plan.samplers(), &group_settings(plan.sets())?)?;
     let needs = samplers
         .iter()
-        .map(|sampler| neighbours_needed(sampler, plan.in_process))
+        .map(|sampler| neighbours_needed(sampler, plan))
         .collect::<Result<Vec<usize>>>()?;
     let loaded = dataset::load(&plan.dataset, plan.strict())?;
     let data = &loaded.data;
@@ -173,10 +173,13 @@ pub fn run(
     })
 }
 
+/// Longest a sampler's creation may take when `--run-timeout` does not say.
+const CREATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The neighbours a sampler asks for, from creating it once: in a worker process (a plugin
-/// that crashes there is named), or here with `--in-process`.
-fn neighbours_needed(sampler: &ResolvedSampler, in_process: bool) -> Result<usize> {
-    if in_process {
+/// that crashes or hangs there is named), or here with `--in-process`.
+fn neighbours_needed(sampler: &ResolvedSampler, plan: &ComparePlan) -> Result<usize> {
+    if plan.in_process {
         return Ok(sampler_api::Sampler::neighbours_needed(
             &sampler.create()?.sampler,
         ));
@@ -189,7 +192,8 @@ fn neighbours_needed(sampler: &ResolvedSampler, in_process: bool) -> Result<usiz
         sampler.config_json.as_ref(),
     ])?;
     let mut needed = None;
-    let end = crate::worker::run_to_end(command, None, &mut |event| {
+    let timeout = plan.run_timeout.unwrap_or(CREATE_TIMEOUT);
+    let end = crate::worker::run_to_end(command, Some(timeout), &mut |event| {
         if let events::RunEvent::Probed { neighbours_needed } = event {
             needed = Some(*neighbours_needed as usize);
         }
@@ -200,6 +204,11 @@ fn neighbours_needed(sampler: &ResolvedSampler, in_process: bool) -> Result<usiz
             bail!("sampler '{}': {error}", sampler.label)
         }
         (_, Some(error)) => bail!("{error}"),
+        _ if end.timed_out => bail!(
+            "{}: creating the sampler took longer than {} s and was stopped (--run-timeout sets the limit)",
+            sampler.describe(),
+            timeout.as_secs_f64()
+        ),
         _ => bail!(
             "{}: the plugin crashed while being created: the worker process {}",
             sampler.describe(),
