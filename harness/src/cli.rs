@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::compare::plan::CompareArgs;
 use crate::plugin::PluginRegistry;
@@ -14,19 +14,33 @@ use crate::{conformance, selftest};
 #[derive(Debug, Parser)]
 #[command(name = "harness", version, about)]
 pub struct Cli {
-    /// Extra folder to search for sampler plugins (repeatable; searched before
-    /// $SAMPLER_PLUGIN_PATH and the harness's own folder).
-    #[arg(long = "plugin-dir", global = true, value_name = "DIR")]
-    pub plugin_dirs: Vec<PathBuf>,
-
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The plugin folders of the commands that load plugins (only those accept `--plugin-dir`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct PluginDirs {
+    /// Extra folder to search for sampler plugins (repeatable; searched before
+    /// $SAMPLER_PLUGIN_PATH and the harness's own folder).
+    #[arg(long = "plugin-dir", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+}
+
+impl PluginDirs {
+    /// The registry over these folders (it scans them lazily).
+    fn registry(&self) -> PluginRegistry {
+        PluginRegistry::new(&self.dirs)
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the sampler plugins found, with version, ABI and parameters.
-    List,
+    List {
+        #[command(flatten)]
+        plugins: PluginDirs,
+    },
     /// Run the conformance suite against a plugin (a name or a path to a library).
     Check {
         /// Sampler name or path to a plugin library.
@@ -34,9 +48,16 @@ pub enum Command {
         /// The plugin's configuration as a JSON object.
         #[arg(long, default_value = "{}", value_name = "JSON")]
         config: String,
+        #[command(flatten)]
+        plugins: PluginDirs,
     },
     /// Train and evaluate every sampler under one fixed protocol and report retrieval metrics.
-    Compare(CompareArgs),
+    Compare {
+        #[command(flatten)]
+        args: CompareArgs,
+        #[command(flatten)]
+        plugins: PluginDirs,
+    },
     /// Regenerate summary.csv, summary.md and the plots of a comparison folder from its CSV files.
     Report {
         /// A folder written by `harness compare`.
@@ -59,6 +80,8 @@ pub enum Command {
         /// Seed of the fixture and of the batches.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        #[command(flatten)]
+        plugins: PluginDirs,
     },
     /// Exact top-k cosine neighbour table of an embedding file: time, peak memory, bound.
     Knn(crate::commands::knn::KnnArgs),
@@ -66,24 +89,27 @@ pub enum Command {
 
 /// Runs a parsed command; the exit code says whether checks passed.
 ///
-/// Only `list`, `check`, `compare` and `selftest` use plugins; the others never scan a plugin
-/// folder, so a broken library there cannot affect them. The registry itself scans lazily.
+/// Only `list`, `check`, `compare` and `selftest` use plugins (and take `--plugin-dir`); the
+/// others never scan a plugin folder, so a broken library there cannot affect them.
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let registry = || PluginRegistry::new(&cli.plugin_dirs);
     match cli.command {
-        Command::List => {
-            print!("{}", crate::commands::list::render(&registry()));
+        Command::List { plugins } => {
+            print!("{}", crate::commands::list::render(&plugins.registry()));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check { sampler, config } => {
-            let plugin = registry().resolve(&sampler)?;
+        Command::Check {
+            sampler,
+            config,
+            plugins,
+        } => {
+            let plugin = plugins.registry().resolve(&sampler)?;
             let report = conformance::run(&plugin, &config);
             print!("{}", report.render());
             Ok(verdict(report.passed()))
         }
-        Command::Compare(args) => {
+        Command::Compare { args, plugins } => {
             let plan = args.plan()?;
-            let outcome = crate::compare::run(&plan, &registry())?;
+            let outcome = crate::compare::run(&plan, &plugins.registry())?;
             print!("{}", outcome.table);
             println!("reports: {}", plan.out.display());
             Ok(ExitCode::SUCCESS)
@@ -105,8 +131,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             print!("{}", report.text);
             Ok(verdict(report.failures.is_empty()))
         }
-        Command::Selftest { seed } => {
-            let report = selftest::run(&registry(), seed)?;
+        Command::Selftest { seed, plugins } => {
+            let report = selftest::run(&plugins.registry(), seed)?;
             print!("{}", report.text);
             Ok(verdict(report.passed))
         }
