@@ -63,6 +63,16 @@ pub enum Command {
         /// A folder written by `harness compare`.
         folder: PathBuf,
     },
+    /// Set two comparison folders against each other: per sampler, B minus A, paired over the
+    /// seeds both finished, with the reports' statistics.
+    Diff {
+        /// A folder written by `harness compare` (A).
+        #[arg(value_name = "RUN_A")]
+        a: PathBuf,
+        /// Another such folder (B), on the same dataset.
+        #[arg(value_name = "RUN_B")]
+        b: PathBuf,
+    },
     /// Compare a comparison's summary with a committed baseline; exit 1 on a regression.
     Regress {
         /// Baseline summary CSV; its rules are in the .toml file beside it.
@@ -116,6 +126,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Report { folder } => {
             print!("{}", crate::report::generate(&folder)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Diff { a, b } => {
+            print!("{}", crate::report::diff::diff(&a, &b)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Regress {

@@ -12,7 +12,7 @@ fn only_the_commands_that_load_plugins_take_plugin_dir() {
             "{command}:\n{stdout}"
         );
     }
-    for command in ["report", "regress", "knn"] {
+    for command in ["report", "diff", "regress", "knn"] {
         let (code, stdout, stderr) = run(&[command, "--help"]);
         assert_eq!(code, 0, "{stderr}");
         assert!(!stdout.contains("plugin-dir"), "{command}:\n{stdout}");

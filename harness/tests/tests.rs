@@ -4,6 +4,7 @@ mod abi;
 mod c_plugins;
 mod commands;
 mod compare;
+mod diff;
 mod plugin_dirs;
 mod readme;
 mod regress;
