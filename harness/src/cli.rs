@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::compare::plan::CompareArgs;
 use crate::plugin::PluginRegistry;
+use crate::regress::UpdateRows;
 use crate::{conformance, selftest};
 
 /// Test and benchmark harness for contrastive-retrieval batch samplers.
@@ -81,9 +82,22 @@ pub enum Command {
         /// Run folder (or its summary.csv) to check.
         #[arg(long, value_name = "DIR")]
         current: PathBuf,
-        /// Replace the baseline with the current summary (on purpose), showing old and new values.
-        #[arg(long)]
+        /// Replace baseline rows with the current summary's on purpose: those of --samplers, or
+        /// every row with --all; prints each changed value old -> new.
+        #[arg(long, requires = "rows")]
         update: bool,
+        /// With --update: the samplers whose rows are replaced (comma-separated); other rows stay.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            value_name = "LIST",
+            requires = "update",
+            group = "rows"
+        )]
+        samplers: Vec<String>,
+        /// With --update: replace every row (the whole baseline).
+        #[arg(long, requires = "update", group = "rows")]
+        all: bool,
     },
     /// The guide's quick test: hard batches must show a dominant cluster, random ones must not.
     Selftest {
@@ -136,9 +150,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             baseline,
             current,
             update,
+            samplers,
+            all,
         } => {
             if update {
-                print!("{}", crate::regress::update(&baseline, &current)?);
+                let rows = if all {
+                    UpdateRows::All
+                } else {
+                    UpdateRows::Samplers(samplers)
+                };
+                print!("{}", crate::regress::update(&baseline, &current, &rows)?);
                 return Ok(ExitCode::SUCCESS);
             }
             let report = crate::regress::regress(&baseline, &current)?;

@@ -8,4 +8,5 @@ mod diff;
 mod plugin_dirs;
 mod readme;
 mod regress;
+mod regress_update;
 mod support;
