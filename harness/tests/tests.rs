@@ -5,6 +5,7 @@ mod c_plugins;
 mod commands;
 mod compare;
 mod diff;
+mod libtorch_check;
 mod plugin_dirs;
 mod readme;
 mod regress;
