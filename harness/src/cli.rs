@@ -4,12 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use crate::compare::CompareOutcome;
 use crate::compare::plan::{CompareArgs, ComparePlan, RunTimeout};
 use crate::compare::plan_runs::{self, RunOutcome};
 use crate::plugin::PluginRegistry;
+use crate::regress::UpdateRows;
 use crate::signals::InterruptFlag;
 use crate::worker::WorkerArgs;
 use crate::{conformance, selftest};
@@ -18,19 +19,33 @@ use crate::{conformance, selftest};
 #[derive(Debug, Parser)]
 #[command(name = "harness", version, about)]
 pub struct Cli {
-    /// Extra folder to search for sampler plugins (repeatable; searched before
-    /// $SAMPLER_PLUGIN_PATH and the harness's own folder).
-    #[arg(long = "plugin-dir", global = true, value_name = "DIR")]
-    pub plugin_dirs: Vec<PathBuf>,
-
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The plugin folders of the commands that load plugins (only those accept `--plugin-dir`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct PluginDirs {
+    /// Extra folder to search for sampler plugins (repeatable; searched before
+    /// $SAMPLER_PLUGIN_PATH and the harness's own folder).
+    #[arg(long = "plugin-dir", value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+}
+
+impl PluginDirs {
+    /// The registry over these folders (it scans them lazily).
+    fn registry(&self) -> PluginRegistry {
+        PluginRegistry::new(&self.dirs)
+    }
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List the sampler plugins found, with version, ABI and parameters.
-    List,
+    List {
+        #[command(flatten)]
+        plugins: PluginDirs,
+    },
     /// Run the conformance suite against a plugin (a name or a path to a library).
     Check {
         /// Sampler name or path to a plugin library.
@@ -41,11 +56,23 @@ pub enum Command {
         /// Stop the suite (and fail it) when it takes longer than this (e.g. 90s, 5m).
         #[arg(long, default_value = "5m", value_name = "DURATION")]
         timeout: RunTimeout,
+        #[command(flatten)]
+        plugins: PluginDirs,
     },
     /// Train and evaluate every sampler under one fixed protocol and report retrieval metrics.
-    Compare(CompareArgs),
+    Compare {
+        #[command(flatten)]
+        args: CompareArgs,
+        #[command(flatten)]
+        plugins: PluginDirs,
+    },
     /// Compare one sampler under every combination of parameter values with random batches.
-    Sweep(crate::sweep::SweepArgs),
+    Sweep {
+        #[command(flatten)]
+        args: crate::sweep::SweepArgs,
+        #[command(flatten)]
+        plugins: PluginDirs,
+    },
     /// Regenerate summary.csv, summary.md and the plots of a comparison folder from its CSV files
     /// (in a planned folder, first merging whatever runs have finished; exit 3 while some are missing).
     Report {
@@ -54,7 +81,22 @@ pub enum Command {
     },
     /// Execute runs of a plan written by `harness compare --plan-only`: one (--index, e.g. a
     /// Slurm array task) or all of them here (--all).
-    Run(crate::compare::plan_runs::RunArgs),
+    Run {
+        #[command(flatten)]
+        args: crate::compare::plan_runs::RunArgs,
+        #[command(flatten)]
+        plugins: PluginDirs,
+    },
+    /// Set two comparison folders against each other: per sampler, B minus A, paired over the
+    /// seeds both finished, with the reports' statistics.
+    Diff {
+        /// A folder written by `harness compare` (A).
+        #[arg(value_name = "RUN_A")]
+        a: PathBuf,
+        /// Another such folder (B), on the same dataset.
+        #[arg(value_name = "RUN_B")]
+        b: PathBuf,
+    },
     /// Compare a comparison's summary with a committed baseline; exit 1 on a regression.
     Regress {
         /// Baseline summary CSV; its rules are in the .toml file beside it.
@@ -63,15 +105,30 @@ pub enum Command {
         /// Run folder (or its summary.csv) to check.
         #[arg(long, value_name = "DIR")]
         current: PathBuf,
-        /// Replace the baseline with the current summary (on purpose), showing old and new values.
-        #[arg(long)]
+        /// Replace baseline rows with the current summary's on purpose: those of --samplers, or
+        /// every row with --all; prints each changed value old -> new.
+        #[arg(long, requires = "rows")]
         update: bool,
+        /// With --update: the samplers whose rows are replaced (comma-separated); other rows stay.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            value_name = "LIST",
+            requires = "update",
+            group = "rows"
+        )]
+        samplers: Vec<String>,
+        /// With --update: replace every row (the whole baseline).
+        #[arg(long, requires = "update", group = "rows")]
+        all: bool,
     },
     /// The guide's quick test: hard batches must show a dominant cluster, random ones must not.
     Selftest {
         /// Seed of the fixture and of the batches.
         #[arg(long, default_value_t = 0)]
         seed: u64,
+        #[command(flatten)]
+        plugins: PluginDirs,
     },
     /// Exact top-k cosine neighbour table of an embedding file: time, peak memory, bound.
     Knn(crate::commands::knn::KnnArgs),
@@ -87,28 +144,29 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Runs a parsed command; the exit code says whether checks passed.
 ///
-/// Only `list`, `check`, `compare`, `sweep` and `selftest` use plugins; the others never scan a
-/// plugin folder, so a broken library there cannot affect them. The registry itself scans lazily.
+/// Only `list`, `check`, `compare`, `sweep`, `run` and `selftest` use plugins (and take
+/// `--plugin-dir`); the others never scan a plugin folder, so a broken library there cannot
+/// affect them. The registry itself scans lazily.
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    let registry = || PluginRegistry::new(&cli.plugin_dirs);
     match cli.command {
-        Command::List => {
-            print!("{}", crate::commands::list::render(&registry()));
+        Command::List { plugins } => {
+            print!("{}", crate::commands::list::render(&plugins.registry()));
             Ok(ExitCode::SUCCESS)
         }
         Command::Check {
             sampler,
             config,
             timeout,
+            plugins,
         } => {
-            let plugin = registry().resolve(&sampler)?;
+            let plugin = plugins.registry().resolve(&sampler)?;
             let report = conformance::run_isolated(&plugin, &config, timeout.0)?;
             print!("{}", report.render());
             Ok(verdict(report.passed()))
         }
-        Command::Compare(args) => compare(&args, &registry()),
-        Command::Sweep(args) => {
-            let registry = registry();
+        Command::Compare { args, plugins } => compare(&args, &plugins.registry()),
+        Command::Sweep { args, plugins } => {
+            let registry = plugins.registry();
             let sweep = args.plan(&registry)?;
             let plan = &sweep.compare;
             if plan.plan_only {
@@ -145,13 +203,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 Ok(ExitCode::from(EXIT_RUNS_FAILED))
             }
         },
-        Command::Run(args) => {
+        Command::Diff { a, b } => {
+            print!("{}", crate::report::diff::diff(&a, &b)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { args, plugins } => {
             if args.describe {
                 print!("{}", plan_runs::describe(&args.plan)?);
                 return Ok(ExitCode::SUCCESS);
             }
             let Some(index) = args.index else {
-                return compare(&args.resume_args(), &registry());
+                return compare(&args.resume_args(), &plugins.registry());
             };
             match plan_runs::run_one(&args.plan, index, args.run_timeout, args.quiet)? {
                 RunOutcome::Finished | RunOutcome::AlreadyFinished => Ok(ExitCode::SUCCESS),
@@ -165,17 +227,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             baseline,
             current,
             update,
+            samplers,
+            all,
         } => {
             if update {
-                print!("{}", crate::regress::update(&baseline, &current)?);
+                let rows = if all {
+                    UpdateRows::All
+                } else {
+                    UpdateRows::Samplers(samplers)
+                };
+                print!("{}", crate::regress::update(&baseline, &current, &rows)?);
                 return Ok(ExitCode::SUCCESS);
             }
             let report = crate::regress::regress(&baseline, &current)?;
             print!("{}", report.text);
             Ok(verdict(report.failures.is_empty()))
         }
-        Command::Selftest { seed } => {
-            let report = selftest::run(&registry(), seed)?;
+        Command::Selftest { seed, plugins } => {
+            let report = selftest::run(&plugins.registry(), seed)?;
             print!("{}", report.text);
             Ok(verdict(report.passed))
         }

@@ -17,8 +17,11 @@
 //! min_gain_pct = 10.0
 //! max_p = 0.05                 # Holm-corrected p of the paired test, for MRR metrics
 //! ```
+//!
+//! `--update` moves a baseline on purpose: only the rows of the samplers named with
+//! `--samplers`, or every row with an explicit `--all`, showing each changed value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -145,22 +148,20 @@ pub fn regress(baseline: &Path, current: &Path) -> Result<RegressReport> {
     }
     if let Some(sampler) = new.keys().find(|s| !old.contains_key(*s)) {
         bail!(
-            "sampler '{sampler}' is in the current run but not in the baseline {} (add it with --update)",
+            "sampler '{sampler}' is in the current run but not in the baseline {} (add only its row with --update --samplers {sampler}; --update --all replaces the whole baseline)",
             baseline.display()
         );
     }
     for (sampler, old_row) in &old {
-        let columns = ContextField::COMPARABLE.map(ContextField::name);
-        for column in columns.iter().chain(&[N_SEEDS]) {
-            let (was, is) = (old_row.text(column)?, new[sampler].text(column)?);
-            if was != is {
-                bail!(
-                    "not comparable: {column} is {was} in the baseline but {is} in the current run ({sampler})"
-                );
-            }
+        if let Some((column, was, is)) = incomparable(old_row, &new[sampler])? {
+            bail!(
+                "not comparable: {column} is {was} in the baseline but {is} in the current run ({sampler})"
+            );
         }
     }
     let mut failures = Vec::new();
+    let mut regressed = BTreeSet::new();
+    let mut expectations_failed = false;
     let mut table = TextTable::new([
         "Sampler",
         "Metric",
@@ -182,6 +183,7 @@ pub fn regress(baseline: &Path, current: &Path) -> Result<RegressReport> {
             };
             let verdict = if drop > allowed {
                 failures.push(format!("{sampler} {metric}: {was:.4} -> {is:.4} (drop {drop:.4} > allowed {allowed:.4})"));
+                regressed.insert(sampler.clone());
                 "REGRESSION"
             } else if -drop > allowed {
                 "improved"
@@ -206,6 +208,7 @@ pub fn regress(baseline: &Path, current: &Path) -> Result<RegressReport> {
             let (line, outcome) = check_expectation(expectation, &new)?;
             if !outcome.0 {
                 failures.push(format!("expectation failed: {line} ({})", outcome.1));
+                expectations_failed = true;
             }
             expectations.row([
                 line,
@@ -220,19 +223,28 @@ pub fn regress(baseline: &Path, current: &Path) -> Result<RegressReport> {
         text.push('\n');
         text.push_str(&expectations.render());
     }
-    text.push_str(&if failures.is_empty() {
-        "\nno regression\n".to_string()
+    if failures.is_empty() {
+        text.push_str("\nno regression\n");
     } else {
-        format!(
-            "\n{} regression(s):\n{}\n",
-            failures.len(),
-            failures
-                .iter()
-                .map(|f| format!("  {f}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
-    });
+        text.push_str(&format!("\n{} regression(s):\n", failures.len()));
+        for failure in &failures {
+            text.push_str(&format!("  {failure}\n"));
+        }
+    }
+    if !regressed.is_empty() {
+        text.push_str(&format!(
+            "If the change is intended, replace only these samplers' baseline rows: harness regress --baseline {} --current {} --update --samplers {} (--update --all replaces every row).\n",
+            baseline.display(),
+            current.display(),
+            regressed.into_iter().collect::<Vec<_>>().join(",")
+        ));
+    }
+    if expectations_failed {
+        text.push_str(&format!(
+            "Expectations compare samplers within the current run; they are rules in {} (--update does not change them).\n",
+            rules_path(baseline).display()
+        ));
+    }
     Ok(RegressReport { text, failures })
 }
 
@@ -276,8 +288,18 @@ fn check_expectation(
     Ok((line, (passed, current)))
 }
 
-/// Replaces the baseline with the current summary on purpose, returning the old -> new table.
-pub fn update(baseline: &Path, current: &Path) -> Result<String> {
+/// Which rows of a baseline `update` replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateRows {
+    /// The whole baseline becomes the current summary.
+    All,
+    /// Only these samplers' rows (added when the baseline lacks them); the others are kept.
+    Samplers(Vec<String>),
+}
+
+/// Replaces baseline rows with the current summary's on purpose: every row, or only the named
+/// samplers' rows. Returns each changed value as old -> new and what was kept.
+pub fn update(baseline: &Path, current: &Path, rows: &UpdateRows) -> Result<String> {
     let rules = load_rules(&rules_path(baseline))?;
     let source = summary_path(current);
     let new = rows_by_sampler(&source)?;
@@ -286,32 +308,241 @@ pub fn update(baseline: &Path, current: &Path) -> Result<String> {
     } else {
         BTreeMap::new()
     };
-    let mut table = TextTable::new(["Sampler", "Metric", "Old", "New"]);
-    for (sampler, row) in &new {
-        for metric in &rules.metrics {
-            let column = SeedStat::Mean.column(metric);
-            let was = old.get(sampler).map_or(Ok("-".to_string()), |r| {
-                r.number(&column).map(|v| format!("{v:.4}"))
-            })?;
-            table.row([
-                sampler.clone(),
-                metric.clone(),
-                was,
-                format!("{:.4}", row.number(&column)?),
-            ]);
+    let mut notes = String::new();
+    let (replaced, bytes, what) = match rows {
+        UpdateRows::All => {
+            for sampler in old.keys().filter(|s| !new.contains_key(*s)) {
+                notes.push_str(&format!(
+                    "{sampler}: removed (not in the current summary)\n"
+                ));
+            }
+            let bytes =
+                std::fs::read(&source).with_context(|| format!("reading {}", source.display()))?;
+            let replaced: Vec<String> = new.keys().cloned().collect();
+            (replaced, bytes, "every row replaced".to_string())
         }
-    }
-    for sampler in old.keys().filter(|s| !new.contains_key(*s)) {
-        table.row([sampler.clone(), "(removed)".into(), "".into(), "".into()]);
-    }
-    let bytes = std::fs::read(&source).with_context(|| format!("reading {}", source.display()))?;
+        UpdateRows::Samplers(names) => {
+            let replaced = named_samplers(names, &new, &source)?;
+            let kept: Vec<&str> = old
+                .keys()
+                .filter(|s| !replaced.contains(s))
+                .map(String::as_str)
+                .collect();
+            for sampler in &kept {
+                if let Some((column, was, is)) = incomparable(&old[*sampler], &new[&replaced[0]])? {
+                    bail!(
+                        "not comparable: {column} is {was} in the baseline rows kept but {is} in the current run; \
+                         rerun the comparison as the baseline was made, or replace every row with --update --all"
+                    );
+                }
+            }
+            if !kept.is_empty() {
+                notes.push_str(&format!(
+                    "kept as they were: {} (not named in --samplers)\n",
+                    kept.join(", ")
+                ));
+            }
+            let bytes = merged_rows(baseline, &source, &replaced)?;
+            let what = format!("rows of {} replaced", replaced.join(", "));
+            (replaced, bytes, what)
+        }
+    };
+    let changed = changes(&rules, &old, &new, &replaced)?;
     write_atomically(baseline, &bytes)?;
     Ok(format!(
-        "{}baseline {} updated from {}\n",
-        table.render(),
+        "{changed}{notes}baseline {} updated from {}: {what}\n",
         baseline.display(),
         source.display()
     ))
+}
+
+/// The samplers named with `--samplers`, trimmed and each once; all must be in `new`.
+fn named_samplers(
+    names: &[String],
+    new: &BTreeMap<String, Record>,
+    source: &Path,
+) -> Result<Vec<String>> {
+    let mut unique: Vec<String> = Vec::new();
+    for name in names.iter().map(|n| n.trim().to_string()) {
+        if !new.contains_key(&name) {
+            bail!(
+                "--samplers names '{name}', which the current summary {} lacks (it has {})",
+                source.display(),
+                new.keys().cloned().collect::<Vec<_>>().join(", ")
+            );
+        }
+        if !unique.contains(&name) {
+            unique.push(name);
+        }
+    }
+    if unique.is_empty() {
+        bail!("--samplers names no sampler");
+    }
+    Ok(unique)
+}
+
+/// The first of the columns that must agree for two summary rows to be compared
+/// ([`ContextField::COMPARABLE`] and the seed count) on which they differ, with both values.
+fn incomparable<'a>(
+    a: &'a Record,
+    b: &'a Record,
+) -> Result<Option<(&'static str, &'a str, &'a str)>> {
+    let columns = ContextField::COMPARABLE.map(ContextField::name);
+    for column in columns.into_iter().chain([N_SEEDS]) {
+        let (in_a, in_b) = (a.text(column)?, b.text(column)?);
+        if in_a != in_b {
+            return Ok(Some((column, in_a, in_b)));
+        }
+    }
+    Ok(None)
+}
+
+/// Two different values with 4 decimals, or as many more as it takes to tell them apart.
+fn distinct_texts(before: f64, after: f64) -> (String, String) {
+    (4..=17)
+        .map(|decimals| {
+            (
+                format!("{before:.decimals$}"),
+                format!("{after:.decimals$}"),
+            )
+        })
+        .find(|(before, after)| before != after)
+        .unwrap_or_else(|| (before.to_string(), after.to_string()))
+}
+
+/// The baseline's CSV text with the rows of `replaced` taken from `source` (in place, or
+/// appended when the baseline lacks them); every other row is kept as it was.
+fn merged_rows(baseline: &Path, source: &Path, replaced: &[String]) -> Result<Vec<u8>> {
+    let (header, rows) = raw_rows(source)?;
+    let label = header
+        .iter()
+        .position(|column| column == SamplerField::Label.name())
+        .with_context(|| format!("{}: no `sampler` column", source.display()))?;
+    let replacement = |sampler: &str| {
+        rows.iter()
+            .find(|row| &row[label] == sampler)
+            .cloned()
+            .with_context(|| format!("{}: no row of {sampler}", source.display()))
+    };
+    let mut merged = Vec::new();
+    if baseline.exists() {
+        let (old_header, old_rows) = raw_rows(baseline)?;
+        if old_header != header {
+            bail!(
+                "the columns of {} differ from those of {} (the summary format changed): replace every row with --update --all",
+                baseline.display(),
+                source.display()
+            );
+        }
+        for row in old_rows {
+            if replaced.iter().any(|s| *s == row[label]) {
+                merged.push(replacement(&row[label])?);
+            } else {
+                merged.push(row);
+            }
+        }
+    }
+    for sampler in replaced {
+        if !merged.iter().any(|row| row[label] == *sampler) {
+            merged.push(replacement(sampler)?);
+        }
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header)?;
+    for row in &merged {
+        writer.write_record(row)?;
+    }
+    writer.into_inner().context("finishing CSV text")
+}
+
+/// A CSV file's header and rows as text, exactly as written.
+fn raw_rows(path: &Path) -> Result<(csv::StringRecord, Vec<csv::StringRecord>)> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let header = reader.headers()?.clone();
+    let rows = reader
+        .records()
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok((header, rows))
+}
+
+/// The values that replacing `replaced`'s rows changes, old -> new: the checked metrics' means
+/// and every setting (plugin, configuration, seeds, protocol); other statistics are counted.
+fn changes(
+    rules: &Rules,
+    old: &BTreeMap<String, Record>,
+    new: &BTreeMap<String, Record>,
+    replaced: &[String],
+) -> Result<String> {
+    let settings: Vec<&str> = SamplerField::SUMMARY
+        .iter()
+        .map(|field| field.name())
+        .chain([BASELINE, N_SEEDS])
+        .chain(ContextField::COMPARABLE.map(ContextField::name))
+        .collect();
+    let mut table = TextTable::new(["Sampler", "Value", "Old", "New"]);
+    let mut changed = 0;
+    let mut notes = String::new();
+    for sampler in replaced {
+        let row = &new[sampler];
+        let Some(was) = old.get(sampler) else {
+            for metric in &rules.metrics {
+                let value = row.number(&SeedStat::Mean.column(metric))?;
+                table.row([
+                    sampler.clone(),
+                    metric.clone(),
+                    "-".into(),
+                    format!("{value:.4}"),
+                ]);
+                changed += 1;
+            }
+            notes.push_str(&format!("{sampler}: added\n"));
+            continue;
+        };
+        let mut shown = 0;
+        for metric in &rules.metrics {
+            let column = SeedStat::Mean.column(metric);
+            let (before, after) = (was.number(&column)?, row.number(&column)?);
+            if before != after {
+                let (before, after) = distinct_texts(before, after);
+                table.row([sampler.clone(), metric.clone(), before, after]);
+                shown += 1;
+            }
+        }
+        for column in &settings {
+            let (before, after) = (was.text(column)?, row.text(column)?);
+            if before != after {
+                table.row([
+                    sampler.clone(),
+                    column.to_string(),
+                    before.into(),
+                    after.into(),
+                ]);
+                shown += 1;
+            }
+        }
+        let others = row
+            .fields
+            .iter()
+            .filter(|(column, value)| was.fields.get(*column) != Some(*value))
+            .count()
+            .saturating_sub(shown);
+        notes.push_str(&match (shown, others) {
+            (0, 0) => format!("{sampler}: no value changed\n"),
+            (_, 0) => String::new(),
+            (_, n) => format!(
+                "{sampler}: {n} other statistics recomputed (spreads, CIs, gains, paired tests)\n"
+            ),
+        });
+        changed += shown;
+    }
+    let table = if changed > 0 {
+        table.render()
+    } else {
+        String::new()
+    };
+    Ok(format!("{table}{notes}"))
 }
 
 #[cfg(test)]
@@ -330,6 +561,22 @@ mod tests {
         assert!(higher_is_better("text_to_item_mrr").unwrap());
         assert!(!higher_is_better("text_to_item_mean_rank").unwrap());
         assert!(higher_is_better("text_to_item_mean_rank_mean").is_err());
+    }
+
+    #[test]
+    fn changed_values_never_print_alike() {
+        assert_eq!(
+            distinct_texts(0.70841, 0.5788),
+            ("0.7084".to_string(), "0.5788".to_string())
+        );
+        assert_eq!(
+            distinct_texts(0.29941, 0.29938),
+            ("0.29941".to_string(), "0.29938".to_string())
+        );
+        assert_eq!(
+            distinct_texts(0.1, 0.1 + 1e-12),
+            ("0.100000000000".to_string(), "0.100000000001".to_string())
+        );
     }
 
     #[test]

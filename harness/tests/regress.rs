@@ -92,6 +92,7 @@ fn incomparable_or_incomplete_summaries_are_errors() {
         "--current",
         shorter.to_str().unwrap(),
         "--update",
+        "--all",
     ]);
     assert_eq!(code, 0, "{stdout}");
     assert_contains(&stdout, &["Old", "updated from"]);

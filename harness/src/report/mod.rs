@@ -2,6 +2,7 @@
 //! regenerate them: `summary.csv`, `summary.md` and the SVG plots.
 
 pub mod csv_file;
+pub mod diff;
 pub mod paired;
 pub mod plot;
 pub mod runs;

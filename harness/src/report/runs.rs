@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use super::schema::{Direction, SamplerField};
+use super::schema::{Direction, SEED, SamplerField};
 
 /// One CSV row by column name.
 #[derive(Debug, Clone)]
@@ -130,6 +130,14 @@ impl RunSet {
                     .get(SamplerField::Label.name())
                     .is_some_and(|s| s == sampler)
             })
+            .collect()
+    }
+
+    /// The seeds of one sampler's runs, in file order.
+    pub fn seeds(&self, sampler: &str) -> Result<Vec<u64>> {
+        self.of(sampler)
+            .iter()
+            .map(|r| r.number(SEED).map(|s| s as u64))
             .collect()
     }
 

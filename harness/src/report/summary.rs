@@ -2,6 +2,8 @@
 //! `summary.csv` rows, the terminal table and the Markdown summary.
 
 use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
@@ -10,7 +12,7 @@ use super::paired::{PairedDifferences, PairedTest, holm};
 use super::runs::{Record, RunSet, read_reciprocal_ranks};
 use super::schema::{
     BASELINE, ContextField, Direction, FALSE_NEGATIVE_COSINE, FALSE_NEGATIVE_SHARE, Metric,
-    MetricColumn, N_SEEDS, PairedStat, SEED, SamplerField, SeedStat,
+    MetricColumn, N_SEEDS, PairedStat, SamplerField, SeedStat,
 };
 use super::stats::Summary;
 use crate::table::TextTable;
@@ -145,10 +147,7 @@ pub fn summarise(set: &RunSet) -> Result<Vec<SamplerSummary>> {
     let mut finished = Vec::new();
     for label in &set.samplers {
         let runs = set.of(label);
-        let seeds = runs
-            .iter()
-            .map(|r| r.number(SEED).map(|s| s as u64))
-            .collect::<Result<Vec<u64>>>()?;
+        let seeds = set.seeds(label)?;
         let values = MetricColumn::all()
             .map(|column| {
                 runs.iter()
@@ -212,53 +211,100 @@ fn mean_on(on: &[u64], seeds: &[u64], values: &[f64]) -> Option<f64> {
 
 /// Per direction, per sampler (in `set.samplers` order): the corrected paired test.
 fn paired_tests(set: &RunSet) -> Result<Vec<Vec<Option<Comparison>>>> {
-    let baseline = set.baseline();
-    let baseline_seeds: Vec<u64> = set
-        .of(baseline)
-        .iter()
-        .map(|r| r.number(SEED).map(|s| s as u64))
-        .collect::<Result<_>>()?;
-    let mut per_direction = Vec::new();
-    for direction in Direction::ALL {
-        let mut tests: Vec<Option<PairedTest>> = vec![None];
-        for label in &set.samplers[1..] {
-            let mut by_seed = Vec::new();
-            for run in set.of(label) {
-                let seed = run.number(SEED)? as u64;
-                if !baseline_seeds.contains(&seed) {
-                    continue;
-                }
-                let ours = read_reciprocal_ranks(&set.folder, label, seed)?;
-                let theirs = read_reciprocal_ranks(&set.folder, baseline, seed)?;
-                let (ours, theirs) = (&ours[direction], &theirs[direction]);
-                anyhow::ensure!(
-                    ours.len() == theirs.len(),
-                    "{label} and {baseline} ranked different numbers of queries for seed {seed}"
-                );
-                by_seed.push(ours.iter().zip(theirs).map(|(a, b)| a - b).collect());
-            }
-            let differences = PairedDifferences { by_seed };
-            tests.push((!differences.by_seed.is_empty()).then(|| differences.test(TEST_SEED)));
-        }
-        let raw: Vec<f64> = tests.iter().flatten().map(|t| t.p_value).collect();
-        let mut adjusted = holm(&raw).into_iter();
-        per_direction.push(
-            tests
-                .into_iter()
-                .map(|test| {
-                    test.map(|test| {
-                        let p_holm = adjusted.next().expect("one adjusted p per test");
-                        Comparison {
-                            test,
-                            p_holm,
-                            verdict: Verdict::of(&test, p_holm),
-                        }
-                    })
-                })
-                .collect(),
-        );
+    let baseline = Side {
+        folder: &set.folder,
+        sampler: set.baseline(),
+    };
+    let baseline_seeds = set.seeds(baseline.sampler)?;
+    let mut per_sampler = vec![vec![None; Direction::ALL.len()]];
+    for label in &set.samplers[1..] {
+        let seeds: Vec<u64> = set
+            .seeds(label)?
+            .into_iter()
+            .filter(|seed| baseline_seeds.contains(seed))
+            .collect();
+        let ours = Side {
+            folder: &set.folder,
+            sampler: label,
+        };
+        per_sampler.push(paired_tests_between(ours, baseline, &seeds)?);
     }
-    Ok(per_direction)
+    Ok(Direction::ALL
+        .iter()
+        .map(|direction| {
+            corrected(
+                per_sampler
+                    .iter()
+                    .map(|tests| tests[direction.index()])
+                    .collect(),
+            )
+        })
+        .collect())
+}
+
+/// One side of a paired comparison: a sampler's runs in a comparison folder.
+#[derive(Debug, Clone, Copy)]
+pub struct Side<'a> {
+    pub folder: &'a Path,
+    pub sampler: &'a str,
+}
+
+impl fmt::Display for Side<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} in {}", self.sampler, self.folder.display())
+    }
+}
+
+/// Per direction (in [`Direction::ALL`] order): the paired test of `ours` minus `theirs` over
+/// the (seed, query) pairs of `seeds`, read from both sides' per-query files; `None` without
+/// seeds.
+pub fn paired_tests_between(
+    ours: Side,
+    theirs: Side,
+    seeds: &[u64],
+) -> Result<Vec<Option<PairedTest>>> {
+    let mut by_direction = vec![Vec::new(); Direction::ALL.len()];
+    for &seed in seeds {
+        let ours_ranks = read_reciprocal_ranks(ours.folder, ours.sampler, seed)?;
+        let theirs_ranks = read_reciprocal_ranks(theirs.folder, theirs.sampler, seed)?;
+        for direction in Direction::ALL {
+            let (a, b) = (&ours_ranks[direction], &theirs_ranks[direction]);
+            anyhow::ensure!(
+                a.len() == b.len(),
+                "{ours} and {theirs} ranked different numbers of queries for seed {seed} ({} and {})",
+                a.len(),
+                b.len()
+            );
+            by_direction[direction.index()].push(a.iter().zip(b).map(|(a, b)| a - b).collect());
+        }
+    }
+    Ok(by_direction
+        .into_iter()
+        .map(|by_seed| {
+            let differences = PairedDifferences { by_seed };
+            (!differences.by_seed.is_empty()).then(|| differences.test(TEST_SEED))
+        })
+        .collect())
+}
+
+/// Holm-corrects one direction's tests (`None` where nothing was compared) over the
+/// comparisons made, and gives each its verdict.
+pub fn corrected(tests: Vec<Option<PairedTest>>) -> Vec<Option<Comparison>> {
+    let raw: Vec<f64> = tests.iter().flatten().map(|t| t.p_value).collect();
+    let mut adjusted = holm(&raw).into_iter();
+    tests
+        .into_iter()
+        .map(|test| {
+            test.map(|test| {
+                let p_holm = adjusted.next().expect("one adjusted p per test");
+                Comparison {
+                    test,
+                    p_holm,
+                    verdict: Verdict::of(&test, p_holm),
+                }
+            })
+        })
+        .collect()
 }
 
 /// The [`ContextField::COMPARABLE`] values of a comparison (from its baseline's first run), which
