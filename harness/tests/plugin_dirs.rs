@@ -4,7 +4,7 @@ use crate::support::run;
 
 #[test]
 fn only_the_commands_that_load_plugins_take_plugin_dir() {
-    for command in ["list", "check", "compare", "selftest"] {
+    for command in ["list", "check", "compare", "sweep", "run", "selftest"] {
         let (code, stdout, stderr) = run(&[command, "--help"]);
         assert_eq!(code, 0, "{stderr}");
         assert!(
