@@ -5,7 +5,7 @@ use std::path::Path;
 use harness::report::runs::{RECIPROCAL_RANKS_FILE, run_folder};
 use harness::report::schema::{ContextField, Direction, Metric, MetricColumn, SEED, SamplerField};
 
-use crate::support::{harness, outcome, quiet_compare, run};
+use crate::support::{assert_exit, harness, outcome, quiet_compare, run};
 
 /// Held-out queries of the hand-made folders.
 const QUERIES: u64 = 60;
@@ -159,15 +159,14 @@ fn diff_pairs_the_shared_seeds_and_names_what_it_left_out() {
 #[test]
 fn diff_refuses_runs_on_other_held_out_data() {
     let runs = fake("random", &[1, 2, 3], 0);
-    let (code, stdout, stderr) = diff_of(
-        [&runs, &runs],
-        ContextField::DatasetFingerprint,
-        ["aaaa", "bbbb"],
-    );
-    assert_eq!(code, 2, "{stdout}");
-    assert!(
-        stderr.contains("not comparable: dataset_fingerprint is aaaa in a but bbbb in b"),
-        "{stderr}"
+    assert_exit(
+        diff_of(
+            [&runs, &runs],
+            ContextField::DatasetFingerprint,
+            ["aaaa", "bbbb"],
+        ),
+        2,
+        &["not comparable: dataset_fingerprint is aaaa in a but bbbb in b"],
     );
 }
 
