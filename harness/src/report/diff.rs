@@ -15,8 +15,8 @@ use anyhow::{Result, bail};
 use super::runs::RunSet;
 use super::schema::{ContextField, Direction, Metric, MetricColumn, SEED, SamplerField};
 use super::summary::{
-    ALPHA, Comparison, MIN_PAIRED_SEEDS, Side, Verdict, corrected_per_direction, paired_tests_between,
-    seed_list,
+    ALPHA, Comparison, MIN_PAIRED_SEEDS, Side, Verdict, corrected_per_direction,
+    paired_tests_between, seed_list,
 };
 use crate::table::TextTable;
 
