@@ -1,6 +1,6 @@
 //! The binary's commands as a user runs them.
 
-use crate::support::{assert_contains, build_dir, library, line_starting, run};
+use crate::support::{assert_contains, assert_exit, build_dir, library, line_starting, run};
 
 /// Runs `harness check` on the faulty test plugin with the JSON `config` ("{}": no fault) and
 /// returns (exit code, stdout, stderr).
@@ -99,11 +99,10 @@ fn check_flags_a_sampler_that_ignores_seed_and_epoch() {
 
 #[test]
 fn unknown_sampler_names_list_the_known_ones() {
-    let (code, _, stderr) = run(&["check", "hardd"]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("no sampler named 'hardd'") && stderr.contains("hard, progressive, random"),
-        "{stderr}"
+    assert_exit(
+        run(&["check", "hardd"]),
+        2,
+        &["no sampler named 'hardd'", "hard, progressive, random"],
     );
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use harness::report::runs::{RECIPROCAL_RANKS_FILE, run_folder};
 use harness::report::schema::{ContextField, Direction, Metric, MetricColumn, SEED, SamplerField};
 
-use crate::support::{harness, outcome, quiet_compare, run};
+use crate::support::{assert_exit, harness, outcome, quiet_compare, run};
 
 /// Held-out queries of the hand-made folders.
 const QUERIES: u64 = 60;
@@ -115,14 +115,22 @@ fn write_folder(folder: &Path, runs: &[FakeRun], context: &[(ContextField, &str)
     table.flush().unwrap();
 }
 
-/// `harness diff a b` run in `folder`, so that the output names the folders as given.
-fn diff_in(folder: &Path) -> (i32, String, String) {
-    outcome(harness().current_dir(folder).args(["diff", "a", "b"]))
+/// `harness diff a b` of two hand-made folders `a` and `b` (run where they are, so that the
+/// output names them as given) with their `runs` and `field` set to their `values`.
+fn diff_of(runs: [&[FakeRun]; 2], field: ContextField, values: [&str; 2]) -> (i32, String, String) {
+    let folder = tempfile::tempdir().unwrap();
+    for ((name, runs), value) in ["a", "b"].into_iter().zip(runs).zip(values) {
+        write_folder(&folder.path().join(name), runs, &[(field, value)]);
+    }
+    outcome(
+        harness()
+            .current_dir(folder.path())
+            .args(["diff", "a", "b"]),
+    )
 }
 
 #[test]
 fn diff_pairs_the_shared_seeds_and_names_what_it_left_out() {
-    let folder = tempfile::tempdir().unwrap();
     let a: Vec<FakeRun> = [
         fake("random", &[1, 2, 3, 4], 0),
         fake("hard", &[1, 2, 3, 4], 0),
@@ -142,40 +150,23 @@ fn diff_pairs_the_shared_seeds_and_names_what_it_left_out() {
     for run in b.iter_mut().filter(|run| run.sampler == "hard") {
         run.config = r#"{"hard_ratio":0.7}"#;
     }
-    write_folder(
-        &folder.path().join("a"),
-        &a,
-        &[(ContextField::HarnessVersion, "0.1.0")],
-    );
-    write_folder(
-        &folder.path().join("b"),
-        &b,
-        &[(ContextField::HarnessVersion, "0.2.0")],
-    );
-    let (code, stdout, stderr) = diff_in(folder.path());
+    let (code, stdout, stderr) =
+        diff_of([&a, &b], ContextField::HarnessVersion, ["0.1.0", "0.2.0"]);
     assert_eq!(code, 0, "{stderr}");
     insta::assert_snapshot!(stdout);
 }
 
 #[test]
 fn diff_refuses_runs_on_other_held_out_data() {
-    let folder = tempfile::tempdir().unwrap();
     let runs = fake("random", &[1, 2, 3], 0);
-    write_folder(
-        &folder.path().join("a"),
-        &runs,
-        &[(ContextField::DatasetFingerprint, "aaaa")],
-    );
-    write_folder(
-        &folder.path().join("b"),
-        &runs,
-        &[(ContextField::DatasetFingerprint, "bbbb")],
-    );
-    let (code, stdout, stderr) = diff_in(folder.path());
-    assert_eq!(code, 2, "{stdout}");
-    assert!(
-        stderr.contains("not comparable: dataset_fingerprint is aaaa in a but bbbb in b"),
-        "{stderr}"
+    assert_exit(
+        diff_of(
+            [&runs, &runs],
+            ContextField::DatasetFingerprint,
+            ["aaaa", "bbbb"],
+        ),
+        2,
+        &["not comparable: dataset_fingerprint is aaaa in a but bbbb in b"],
     );
 }
 

@@ -9,7 +9,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::c_plugins::plugin;
-use crate::support::{CBuild, harness, harness_process, outcome, quiet_compare, run};
+use crate::support::{
+    CBuild, assert_contains, assert_exit, harness, harness_process, outcome, quiet_compare, run,
+};
 
 /// The comparison every test here runs (or a variant of it): 2 seeds x 3 epochs.
 fn compare_args(samplers: &str, out: &Path) -> Vec<String> {
@@ -177,25 +179,36 @@ fn plugin_output_on_stdout_does_not_disturb_the_worker_protocol() {
     assert_eq!(rows_without_timing(&out.join("runs.csv")).len(), 2);
 }
 
+/// Compares random with the test plugin built with `defines` (and the `extra` arguments), which
+/// must be refused (exit 2, an error containing every one of `parts`) before anything is
+/// written; the plugin, or `None` without a C compiler.
+fn refused_at_creation(
+    defines: &[&str],
+    extra: &[&str],
+    parts: &[&str],
+) -> Option<(CBuild, PathBuf)> {
+    let (c, library) = misbehaving_plugin(defines)?;
+    let out = c.path("out");
+    let mut args = compare_args(&format!("random,{}", library.display()), &out);
+    args.extend(extra.iter().map(|s| s.to_string()));
+    assert_exit(run(&args), 2, parts);
+    assert!(!out.exists(), "a refused comparison left {}", out.display());
+    Some((c, library))
+}
+
 #[test]
 fn a_plugin_that_crashes_when_created_is_refused_before_anything_is_written() {
-    let Some((c, library)) = misbehaving_plugin(&["-DMISBEHAVE_SEGV", "-DMISBEHAVE_IN_CREATE"])
-    else {
+    let Some((_c, library)) = refused_at_creation(
+        &["-DMISBEHAVE_SEGV", "-DMISBEHAVE_IN_CREATE"],
+        &[],
+        &[
+            "sampler 'sequential'",
+            "crashed while being created",
+            "SIGSEGV",
+        ],
+    ) else {
         return;
     };
-    let out = c.path("out");
-    let (code, _, stderr) = run(&compare_args(
-        &format!("random,{}", library.display()),
-        &out,
-    ));
-    assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains("sampler 'sequential'")
-            && stderr.contains("crashed while being created")
-            && stderr.contains("SIGSEGV"),
-        "{stderr}"
-    );
-    assert!(!out.exists(), "a refused comparison left {}", out.display());
     // `check` prints its table with the crash as a failed row.
     let (code, stdout, _) = run(&["check", library.to_str().unwrap()]);
     assert_eq!(code, 1, "{stdout}");
@@ -205,20 +218,11 @@ fn a_plugin_that_crashes_when_created_is_refused_before_anything_is_written() {
 
 #[test]
 fn a_plugin_that_hangs_when_created_is_stopped_and_refused() {
-    let Some((c, library)) = misbehaving_plugin(&["-DMISBEHAVE_HANG", "-DMISBEHAVE_IN_CREATE"])
-    else {
-        return;
-    };
-    let out = c.path("out");
-    let mut args = compare_args(&format!("random,{}", library.display()), &out);
-    args.extend(["--run-timeout".to_string(), "3s".to_string()]);
-    let (code, _, stderr) = run(&args);
-    assert_eq!(code, 2, "{stderr}");
-    assert!(
-        stderr.contains("creating the sampler took longer than 3 s and was stopped"),
-        "{stderr}"
+    refused_at_creation(
+        &["-DMISBEHAVE_HANG", "-DMISBEHAVE_IN_CREATE"],
+        &["--run-timeout", "3s"],
+        &["creating the sampler took longer than 3 s and was stopped"],
     );
-    assert!(!out.exists(), "a refused comparison left {}", out.display());
 }
 
 #[test]
@@ -229,14 +233,8 @@ fn a_check_that_hangs_is_stopped_at_its_timeout() {
     };
     let (code, stdout, _) = run(&["check", library.to_str().unwrap(), "--timeout", "3s"]);
     assert_eq!(code, 1, "{stdout}");
-    assert!(
-        stdout.contains("did not finish within --timeout 3 s"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("PASS"),
-        "the checks before the hang are kept:\n{stdout}"
-    );
+    // The checks before the hang are kept.
+    assert_contains(&stdout, &["did not finish within --timeout 3 s", "PASS"]);
 }
 
 #[test]
@@ -326,34 +324,34 @@ fn resume_refuses_other_settings_and_folders_without_a_plan() {
     let (code, _, stderr) = run(&args);
     assert_eq!(code, 0, "{stderr}");
     let folder = out.to_str().unwrap();
-    let (code, _, stderr) = run(&["compare", "--resume", folder, "--epochs", "5"]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("--epochs 5 given without --samplers"),
-        "{stderr}"
+    assert_exit(
+        run(&["compare", "--resume", folder, "--epochs", "5"]),
+        2,
+        &["--epochs 5 given without --samplers"],
     );
-    let (code, _, stderr) = run(&[
-        "compare",
-        "--resume",
-        folder,
-        "--samplers",
-        "random",
-        "--seeds",
-        "1",
-        "--epochs",
-        "4",
-    ]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("--epochs (4 here, 3 in the plan)"),
-        "{stderr}"
+    assert_exit(
+        run(&[
+            "compare",
+            "--resume",
+            folder,
+            "--samplers",
+            "random",
+            "--seeds",
+            "1",
+            "--epochs",
+            "4",
+        ]),
+        2,
+        &["--epochs (4 here, 3 in the plan)"],
     );
     // Nothing left to do: the finished run is kept as it is.
     let (code, _, stderr) = run(&["compare", "--resume", folder, "--quiet"]);
     assert_eq!(code, 0, "{stderr}");
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    let (code, _, stderr) = run(&["compare", "--resume", empty.to_str().unwrap()]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("no plan here"), "{stderr}");
+    assert_exit(
+        run(&["compare", "--resume", empty.to_str().unwrap()]),
+        2,
+        &["no plan here"],
+    );
 }

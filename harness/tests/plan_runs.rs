@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::isolation::assert_same_results;
-use crate::support::{run, test_cache_dir};
+use crate::support::{assert_exit, run, test_cache_dir};
 
 /// 2 samplers x 2 seeds x 2 epochs, one libtorch thread per run; `extra` decides the mode.
 fn compare_args(out: &Path, extra: &[&str]) -> Vec<String> {
@@ -31,20 +31,19 @@ fn compare_args(out: &Path, extra: &[&str]) -> Vec<String> {
     args
 }
 
-/// A local compare of the plan, to check the other executors against.
-fn local_compare(dir: &Path) -> PathBuf {
+/// The comparison in `dir` twice: run locally (`local`, to check the other executors against)
+/// and only planned (`planned`, nothing trained yet).
+fn local_and_planned(dir: &Path) -> (PathBuf, PathBuf) {
     let reference = dir.join("local");
     let (code, _, stderr) = run(&compare_args(&reference, &["--jobs", "2"]));
     assert_eq!(code, 0, "{stderr}");
-    reference
-}
-
-fn plan_only(out: &Path) {
-    let (code, stdout, stderr) = run(&compare_args(out, &["--plan-only"]));
+    let planned = dir.join("planned");
+    let (code, stdout, stderr) = run(&compare_args(&planned, &["--plan-only"]));
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("planned 4 runs"), "{stdout}");
-    assert!(out.join("plan.json").is_file());
-    assert!(!out.join("random-seed1").exists(), "nothing is trained");
+    assert!(planned.join("plan.json").is_file());
+    assert!(!planned.join("random-seed1").exists(), "nothing is trained");
+    (reference, planned)
 }
 
 fn run_index(plan: &Path, index: usize) -> (i32, String, String) {
@@ -55,14 +54,10 @@ fn run_index(plan: &Path, index: usize) -> (i32, String, String) {
 #[test]
 fn runs_executed_one_by_one_merge_into_the_local_compare_results() {
     let dir = tempfile::tempdir().unwrap();
-    let reference = local_compare(dir.path());
-    let planned = dir.path().join("planned");
-    plan_only(&planned);
+    let (reference, planned) = local_and_planned(dir.path());
     let folder = planned.to_str().unwrap();
 
-    let (code, _, stderr) = run_index(&planned, 9);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("--index 9: the plan in"), "{stderr}");
+    assert_exit(run_index(&planned, 9), 2, &["--index 9: the plan in"]);
 
     // Two runs at once, as array tasks on shared storage would.
     let started: Vec<_> = [1, 0]
@@ -76,12 +71,13 @@ fn runs_executed_one_by_one_merge_into_the_local_compare_results() {
     for output in started {
         assert!(output.status.success(), "{output:?}");
     }
-    let (code, _, stderr) = run(&["report", folder]);
-    assert_eq!(code, 3, "{stderr}");
-    assert!(
-        stderr.contains("2 planned run(s) have no results yet")
-            && stderr.contains("random seed 2 (run 2), hard seed 2 (run 3)"),
-        "{stderr}"
+    assert_exit(
+        run(&["report", folder]),
+        3,
+        &[
+            "2 planned run(s) have no results yet",
+            "random seed 2 (run 2), hard seed 2 (run 3)",
+        ],
     );
 
     let (code, _, stderr) = run_index(&planned, 1);
@@ -103,20 +99,17 @@ fn runs_executed_one_by_one_merge_into_the_local_compare_results() {
     let row_file = planned.join("hard-seed2").join("run.csv");
     let text = std::fs::read_to_string(&row_file).unwrap();
     std::fs::write(&row_file, text.replace(",2,", ",7,")).unwrap();
-    let (code, _, stderr) = run_index(&planned, 3);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("does not match the plan") && stderr.contains("seed is \"7\""),
-        "{stderr}"
+    assert_exit(
+        run_index(&planned, 3),
+        2,
+        &["does not match the plan", "seed is \"7\""],
     );
 }
 
 #[test]
 fn run_all_is_the_local_executor_of_a_plan() {
     let dir = tempfile::tempdir().unwrap();
-    let reference = local_compare(dir.path());
-    let planned = dir.path().join("planned");
-    plan_only(&planned);
+    let (reference, planned) = local_and_planned(dir.path());
     let folder = planned.to_str().unwrap();
     let (code, stdout, stderr) = run(&["run", "--plan", folder, "--all", "--jobs", "2", "--quiet"]);
     assert_eq!(code, 0, "{stderr}");
@@ -156,9 +149,7 @@ fn a_plan_submitted_to_slurm_reports_what_a_local_compare_does() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let reference = local_compare(dir.path());
-    let planned = dir.path().join("planned");
-    plan_only(&planned);
+    let (reference, planned) = local_and_planned(dir.path());
     let submitted = Command::new(repo.join("scripts/slurm-submit"))
         .arg(&planned)
         .arg("--time=10")

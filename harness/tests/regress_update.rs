@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{quiet_compare, run};
+use crate::support::{assert_exit, quiet_compare, run};
 
 /// A quick comparison of random and hard into `out`, with extra flags.
 fn compare(out: &Path, extra: &[&str]) {
@@ -11,6 +11,15 @@ fn compare(out: &Path, extra: &[&str]) {
     args.extend(extra.iter().map(|s| s.to_string()));
     let (code, stdout, stderr) = run(&args);
     assert_eq!(code, 0, "{stdout}{stderr}");
+}
+
+/// Two comparisons in `folder`: `first`, and `weakened` with hard's hard_ratio at 0 (so that
+/// hard's rows differ from `first`'s).
+fn first_and_weakened(folder: &Path) -> [PathBuf; 2] {
+    let (first, weakened) = (folder.join("first"), folder.join("weakened"));
+    compare(&first, &[]);
+    compare(&weakened, &["--set", "hard.hard_ratio=0"]);
+    [first, weakened]
 }
 
 /// A baseline path in `folder` whose rules check text->item MRR with no tolerance.
@@ -62,14 +71,14 @@ fn change(stdout: &str, sampler: &str, value: &str) -> [String; 2] {
 #[test]
 fn update_replaces_only_the_named_samplers_rows() {
     let folder = tempfile::tempdir().unwrap();
-    let (first, weakened) = (folder.path().join("first"), folder.path().join("weakened"));
-    compare(&first, &[]);
-    compare(&weakened, &["--set", "hard.hard_ratio=0"]);
+    let [first, weakened] = first_and_weakened(folder.path());
     let baseline = baseline_in(folder.path());
 
-    let (code, _, stderr) = regress(&baseline, &first, &["--update"]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("<--samplers <LIST>|--all>"), "{stderr}");
+    assert_exit(
+        regress(&baseline, &first, &["--update"]),
+        2,
+        &["<--samplers <LIST>|--all>"],
+    );
     assert!(!baseline.exists(), "nothing written without a choice");
 
     let (code, stdout, stderr) = regress(&baseline, &first, &["--update", "--all"]);
@@ -103,12 +112,13 @@ fn update_replaces_only_the_named_samplers_rows() {
     assert_eq!(row(&baseline, "hard"), row(&summary(&weakened), "hard"));
     assert_ne!(row(&baseline, "hard"), row(&summary(&first), "hard"));
 
-    let (code, _, stderr) = regress(&baseline, &weakened, &["--update", "--samplers", "hardd"]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("--samplers names 'hardd', which the current summary")
-            && stderr.contains("(it has hard, random)"),
-        "{stderr}"
+    assert_exit(
+        regress(&baseline, &weakened, &["--update", "--samplers", "hardd"]),
+        2,
+        &[
+            "--samplers names 'hardd', which the current summary",
+            "(it has hard, random)",
+        ],
     );
 }
 
@@ -125,12 +135,13 @@ fn update_refuses_to_mix_rows_of_incomparable_runs() {
     let baseline = baseline_in(folder.path());
     assert_eq!(regress(&baseline, &short, &["--update", "--all"]).0, 0);
     let before = std::fs::read(&baseline).unwrap();
-    let (code, _, stderr) = regress(&baseline, &longer, &["--update", "--samplers", "hard"]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("not comparable: epochs is 1 in the baseline rows kept but 2")
-            && stderr.contains("--update --all"),
-        "{stderr}"
+    assert_exit(
+        regress(&baseline, &longer, &["--update", "--samplers", "hard"]),
+        2,
+        &[
+            "not comparable: epochs is 1 in the baseline rows kept but 2",
+            "--update --all",
+        ],
     );
     assert_eq!(
         std::fs::read(&baseline).unwrap(),
@@ -142,9 +153,7 @@ fn update_refuses_to_mix_rows_of_incomparable_runs() {
 #[test]
 fn regression_messages_suggest_updating_only_the_samplers_concerned() {
     let folder = tempfile::tempdir().unwrap();
-    let (first, weakened) = (folder.path().join("first"), folder.path().join("weakened"));
-    compare(&first, &[]);
-    compare(&weakened, &["--set", "hard.hard_ratio=0"]);
+    let [first, weakened] = first_and_weakened(folder.path());
     let baseline = baseline_in(folder.path());
 
     // A baseline without hard: the error says how to add only its row.
@@ -152,11 +161,10 @@ fn regression_messages_suggest_updating_only_the_samplers_concerned() {
         regress(&baseline, &first, &["--update", "--samplers", "random"]).0,
         0
     );
-    let (code, _, stderr) = regress(&baseline, &first, &[]);
-    assert_eq!(code, 2);
-    assert!(
-        stderr.contains("add only its row with --update --samplers hard"),
-        "{stderr}"
+    assert_exit(
+        regress(&baseline, &first, &[]),
+        2,
+        &["add only its row with --update --samplers hard"],
     );
 
     // With no tolerance, hard's MRR drops one way or the other between the two runs (random's

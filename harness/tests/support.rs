@@ -71,6 +71,16 @@ pub fn assert_contains(text: &str, parts: &[&str]) {
     }
 }
 
+/// Fails the test, showing the output, unless the harness exited with `code` and its stderr
+/// contains every one of `parts`; returns that stderr for further checks.
+#[track_caller]
+pub fn assert_exit(outcome: (i32, String, String), code: i32, parts: &[&str]) -> String {
+    let (actual, stdout, stderr) = outcome;
+    assert_eq!(actual, code, "{stdout}{stderr}");
+    assert_contains(&stderr, parts);
+    stderr
+}
+
 /// The first line of `text` that starts with `prefix`; fails the test, showing `text`, where
 /// there is none.
 #[track_caller]

@@ -21,6 +21,12 @@ fn embeddings(rows: usize) -> Vec<f32> {
     (0..rows * 4).map(|v| ((v * 7) % 5) as f32 + 0.5).collect()
 }
 
+/// `values` with the one at `index` moved by 1e-6: a change a fingerprint must still notice.
+fn nudged(mut values: Vec<f32>, index: usize) -> Vec<f32> {
+    values[index] += 1e-6;
+    values
+}
+
 impl Folder {
     fn new() -> Self {
         let folder = Folder {
@@ -98,9 +104,7 @@ fn the_fingerprint_follows_every_files_bytes() {
     folder.edit("test.tsv", "acetic acid", "acetic acid!");
     let after_table = folder.load().unwrap().fingerprint;
     assert_ne!(before, after_table);
-    let mut values = embeddings(2);
-    values[7] += 1e-6;
-    folder.write("test.minilm.npy", &f32_npy(&values, 2, 4));
+    folder.write("test.minilm.npy", &f32_npy(&nudged(embeddings(2), 7), 2, 4));
     assert_ne!(after_table, folder.load().unwrap().fingerprint);
 }
 
@@ -362,7 +366,10 @@ impl Folder {
         load(&DatasetSpec::Files(manifest), true)
     }
 
-    fn plain_error(&self) -> String {
+    /// Writes `bytes` to `file` and returns the error of loading the plain pairs then, with
+    /// the folder shown as `DIR`.
+    fn plain_error_after(&self, file: &str, bytes: &[u8]) -> String {
+        self.write(file, bytes);
         let message = self.load_plain().unwrap_err().to_string();
         message.replace(&self.dir.path().display().to_string(), "DIR")
     }
@@ -389,64 +396,57 @@ fn plain_pairs_load_their_items_as_dense_vectors() {
     );
     assert_eq!(data.test.texts, embeddings(2));
     let before = loaded.fingerprint;
-    let mut changed = items(2);
-    changed[4] += 1e-6;
-    folder.write("test.items.npy", &f32_npy(&changed, 2, 3));
+    folder.write("test.items.npy", &f32_npy(&nudged(items(2), 4), 2, 3));
     assert_ne!(before, folder.load_plain().unwrap().fingerprint);
 }
 
 #[test]
 fn plain_pairs_are_checked_strictly() {
     let folder = plain_folder();
-    folder.write("test.items.npy", &f32_npy(&items(3), 3, 3));
     assert_eq!(
-        folder.plain_error(),
+        folder.plain_error_after("test.items.npy", &f32_npy(&items(3), 3, 3)),
         "DIR/test.items.npy: has 3 item rows, but DIR/test.tsv has 2 data rows (row i must be the item of table row i)"
     );
     let mut values = items(2);
     values[4] = f32::NAN;
-    folder.write("test.items.npy", &f32_npy(&values, 2, 3));
     assert_eq!(
-        folder.plain_error(),
+        folder.plain_error_after("test.items.npy", &f32_npy(&values, 2, 3)),
         "DIR/test.items.npy: row 1 (id e, DIR/test.tsv line 3) has a NaN or infinite value"
     );
-    folder.write("test.items.npy", &f32_npy(&items(4)[..10], 2, 5));
     assert_eq!(
-        folder.plain_error(),
+        folder.plain_error_after("test.items.npy", &f32_npy(&items(4)[..10], 2, 5)),
         "DIR/test.items.npy: has 5 values per item, but DIR/train.items.npy has 3"
     );
     folder.write("test.items.npy", &f32_npy(&items(2), 2, 3));
-    folder.write("test.tsv", TEST_TSV.as_bytes());
     assert_eq!(
-        folder.plain_error(),
+        folder.plain_error_after("test.tsv", TEST_TSV.as_bytes()),
         "DIR/test.tsv:1: the header has 3 tab-separated fields; expected 2 (id, description: the items come from the split's items file)"
     );
-    folder.write(
-        "test.tsv",
-        b"id\tdescription\nd\tA lemon.\na\tAn apple again.\n",
-    );
     assert_eq!(
-        folder.plain_error(),
+        folder.plain_error_after(
+            "test.tsv",
+            b"id\tdescription\nd\tA lemon.\na\tAn apple again.\n"
+        ),
         "DIR/test.tsv:3: id 'a' is used twice (first at DIR/train.tsv:2)"
     );
-    folder.write(
-        "plain.json",
-        br#"{"name": "fruit",
-            "train": {"table": "train.tsv", "embeddings": "train.minilm.npy", "items": "train.items.npy"},
-            "test": {"table": "test.tsv", "embeddings": "test.minilm.npy"}}"#,
-    );
-    assert_eq!(
-        folder.plain_error(),
-        "DIR/plain.json: the train split names an items file but the test split does not: give both (items are vectors) or neither (items are the tables' molecules)"
-    );
-    folder.write(
-        "plain.json",
-        br#"{"name": "fruit",
-            "train": {"table": "train.tsv", "embeddings": "train.minilm.npy", "items": "train.items.npy"},
-            "test": {"table": "test.tsv", "embeddings": "test.minilm.npy", "items": "gone.npy"}}"#,
-    );
-    assert_eq!(
-        folder.plain_error(),
-        "DIR/gone.npy: the test items file does not exist"
-    );
+    // A test split without the train split's items file, then with a missing one.
+    let train =
+        r#"{"table": "train.tsv", "embeddings": "train.minilm.npy", "items": "train.items.npy"}"#;
+    let cases = [
+        (
+            r#"{"table": "test.tsv", "embeddings": "test.minilm.npy"}"#,
+            "DIR/plain.json: the train split names an items file but the test split does not: give both (items are vectors) or neither (items are the tables' molecules)",
+        ),
+        (
+            r#"{"table": "test.tsv", "embeddings": "test.minilm.npy", "items": "gone.npy"}"#,
+            "DIR/gone.npy: the test items file does not exist",
+        ),
+    ];
+    for (test, expected) in cases {
+        let manifest = format!(r#"{{"name": "fruit", "train": {train}, "test": {test}}}"#);
+        assert_eq!(
+            folder.plain_error_after("plain.json", manifest.as_bytes()),
+            expected
+        );
+    }
 }

@@ -15,7 +15,8 @@ use anyhow::{Result, bail};
 use super::runs::RunSet;
 use super::schema::{ContextField, Direction, Metric, MetricColumn, SEED, SamplerField};
 use super::summary::{
-    ALPHA, Comparison, MIN_PAIRED_SEEDS, Side, Verdict, corrected, paired_tests_between, seed_list,
+    ALPHA, Comparison, MIN_PAIRED_SEEDS, Side, Verdict, corrected_per_direction,
+    paired_tests_between, seed_list,
 };
 use crate::table::TextTable;
 
@@ -207,17 +208,7 @@ fn paired(a: &Path, b: &Path, matched: &[Matched]) -> Result<Vec<Vec<Option<Comp
         };
         per_sampler.push(paired_tests_between(side(b), side(a), &m.seeds)?);
     }
-    Ok(Direction::ALL
-        .iter()
-        .map(|direction| {
-            corrected(
-                per_sampler
-                    .iter()
-                    .map(|tests| tests[direction.index()])
-                    .collect(),
-            )
-        })
-        .collect())
+    Ok(corrected_per_direction(&per_sampler))
 }
 
 /// One row per matched sampler and direction.

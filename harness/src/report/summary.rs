@@ -229,17 +229,7 @@ fn paired_tests(set: &RunSet) -> Result<Vec<Vec<Option<Comparison>>>> {
         };
         per_sampler.push(paired_tests_between(ours, baseline, &seeds)?);
     }
-    Ok(Direction::ALL
-        .iter()
-        .map(|direction| {
-            corrected(
-                per_sampler
-                    .iter()
-                    .map(|tests| tests[direction.index()])
-                    .collect(),
-            )
-        })
-        .collect())
+    Ok(corrected_per_direction(&per_sampler))
 }
 
 /// One side of a paired comparison: a sampler's runs in a comparison folder.
@@ -287,9 +277,27 @@ pub fn paired_tests_between(
         .collect())
 }
 
+/// Regroups per-sampler tests (each in [`Direction::ALL`] order) by direction, each direction
+/// Holm-corrected over the samplers compared in it.
+pub fn corrected_per_direction(
+    per_sampler: &[Vec<Option<PairedTest>>],
+) -> Vec<Vec<Option<Comparison>>> {
+    Direction::ALL
+        .iter()
+        .map(|direction| {
+            corrected(
+                per_sampler
+                    .iter()
+                    .map(|tests| tests[direction.index()])
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
 /// Holm-corrects one direction's tests (`None` where nothing was compared) over the
 /// comparisons made, and gives each its verdict.
-pub fn corrected(tests: Vec<Option<PairedTest>>) -> Vec<Option<Comparison>> {
+fn corrected(tests: Vec<Option<PairedTest>>) -> Vec<Option<Comparison>> {
     let raw: Vec<f64> = tests.iter().flatten().map(|t| t.p_value).collect();
     let mut adjusted = holm(&raw).into_iter();
     tests

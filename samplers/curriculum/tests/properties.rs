@@ -3,24 +3,19 @@ use proptest::prelude::*;
 use sampler_api::{EpochNote, SamplerPlugin};
 use sampler_kit::testing::{
     Dataset, DatasetSpec, assert_config_rejected, assert_hard_settings_checked,
-    check_sampler_epoch, checked_epoch, dataset_specs, hard_batchings,
+    check_sampler_epoch, checked_epoch, datasets_with_hard_batchings,
 };
 use sampler_kit::{HardBatching, SimilarityCap, shuffled_epoch};
 
 fn cases() -> impl Strategy<Value = (DatasetSpec, CurriculumConfig)> {
-    dataset_specs(1).prop_flat_map(|spec| {
-        let max_k = spec.k;
-        (Just(spec), 0..=6u32, hard_batchings(max_k)).prop_map(
-            |(spec, curriculum_epoch, batching)| {
-                let config = CurriculumConfig {
-                    curriculum_epoch,
-                    hard_ratio: batching.hard_ratio,
-                    hardness_k: batching.hardness_k,
-                    max_similarity: batching.max_similarity.map(SimilarityCap::max_similarity),
-                };
-                (spec, config)
-            },
-        )
+    (datasets_with_hard_batchings(), 0..=6u32).prop_map(|((spec, batching), curriculum_epoch)| {
+        let config = CurriculumConfig {
+            curriculum_epoch,
+            hard_ratio: batching.hard_ratio,
+            hardness_k: batching.hardness_k,
+            max_similarity: batching.max_similarity.map(SimilarityCap::max_similarity),
+        };
+        (spec, config)
     })
 }
 

@@ -4,20 +4,17 @@ use sampler_api::{EpochNote, SamplerPlugin};
 use sampler_kit::SimilarityCap;
 use sampler_kit::testing::{
     Dataset, DatasetSpec, assert_config_rejected, assert_hard_settings_checked,
-    check_sampler_epoch, dataset_specs, hard_batchings,
+    check_sampler_epoch, datasets_with_hard_batchings,
 };
 
 fn cases() -> impl Strategy<Value = (DatasetSpec, HardConfig)> {
-    dataset_specs(1).prop_flat_map(|spec| {
-        let max_k = spec.k;
-        (Just(spec), hard_batchings(max_k)).prop_map(|(spec, batching)| {
-            let config = HardConfig {
-                hard_ratio: batching.hard_ratio,
-                hardness_k: batching.hardness_k,
-                max_similarity: batching.max_similarity.map(SimilarityCap::max_similarity),
-            };
-            (spec, config)
-        })
+    datasets_with_hard_batchings().prop_map(|(spec, batching)| {
+        let config = HardConfig {
+            hard_ratio: batching.hard_ratio,
+            hardness_k: batching.hardness_k,
+            max_similarity: batching.max_similarity.map(SimilarityCap::max_similarity),
+        };
+        (spec, config)
     })
 }
 

@@ -285,3 +285,12 @@ pub fn assert_hard_settings_checked<S: SamplerPlugin>(nan_ratio: S::Config) {
         ),
     }
 }
+
+/// Datasets (with at least one neighbour per item) paired with hard-batching settings that fit
+/// them, for the hard-family samplers' properties.
+pub fn datasets_with_hard_batchings() -> impl Strategy<Value = (DatasetSpec, HardBatching)> {
+    dataset_specs(1).prop_flat_map(|spec| {
+        let max_k = spec.k;
+        (Just(spec), hard_batchings(max_k))
+    })
+}
