@@ -4,12 +4,18 @@
 //! dimensions) and checks the batch contract, determinism, sensitivity to seed and epoch, the
 //! realised hard share against the share each epoch's note asks for and, when notes announce
 //! one, the false-negative cap.
+//!
+//! The suite trains no model, so a sampler that reads model tables (ABI 1.1) gets synthetic
+//! ones: the fixture's description neighbour table, cut to the width it asks for, as both its
+//! model neighbour and its confusion table (a model that has learnt the descriptions). The
+//! valid-batches rows run without them (before any refresh, as in the first epochs of a
+//! training run); the rows from determinism on run with them.
 
 use fixtures::ClusterSpec;
 use sampler_api::contract::{
     HardnessMeter, QuarterShares, check_similarity_cap, hard_per_batch, hard_shortfalls,
 };
-use sampler_api::{BatchSink, EpochBuffers, EpochNote, Sampler, SamplerData};
+use sampler_api::{BatchSink, EpochBuffers, EpochNote, ModelTables, Sampler, SamplerData};
 
 use std::time::Duration;
 
@@ -201,15 +207,30 @@ pub fn run_streaming(
             return finish(plugin, suite);
         }
     };
+    let model_needs = sampler.model_neighbours_needed();
+    let model_detail = if model_needs.k > 0 {
+        format!(
+            ", model tables k = {} every {} epochs",
+            model_needs.k, model_needs.refresh_every
+        )
+    } else {
+        String::new()
+    };
     suite.record(
         format!("creates with {config_json}"),
-        Ok(format!("needs k = {}", sampler.neighbours_needed())),
+        Ok(format!(
+            "needs k = {}{model_detail}",
+            sampler.neighbours_needed()
+        )),
     );
     let fixture = FIXTURE.generate();
     let inputs = match SamplerInputs::for_samplers(
         fixture.embeddings,
         FIXTURE.dim,
-        [(plugin.name.as_str(), sampler.neighbours_needed())],
+        [
+            (plugin.name.as_str(), sampler.neighbours_needed()),
+            (plugin.name.as_str(), model_needs.k),
+        ],
     ) {
         Ok(inputs) => inputs,
         Err(e) => {
@@ -253,9 +274,9 @@ pub fn run_streaming(
     // From here on a plugin that starts failing (or breaking the contract) after some calls
     // fails the check at hand, named with the seed and epoch, and the table is still printed.
     const DETERMINISM: &str = "deterministic (fresh instance, same seed)";
-    let views = inputs
-        .view(BATCH_SIZE, 1, false)
-        .and_then(|seed_1| Ok((seed_1, inputs.view(BATCH_SIZE, 2, false)?)));
+    let synthetic = SyntheticModel::new(&inputs, model_needs.k);
+    let view = |seed| synthetic.add_to(inputs.view(BATCH_SIZE, seed, false)?);
+    let views = view(1).and_then(|seed_1| Ok((seed_1, view(2)?)));
     let (data, other_seed) = match views {
         Ok(views) => views,
         Err(e) => {
@@ -356,6 +377,37 @@ fn truncated(inputs: &SamplerInputs, n_items: usize) -> Result<SamplerInputs, St
     SamplerInputs::new(embeddings, inputs.dim, inputs.k).map_err(|e| format!("{e:#}"))
 }
 
+/// Synthetic model tables for the suite: the description neighbour table cut to `k` columns.
+struct SyntheticModel {
+    table: Vec<u32>,
+    k: usize,
+}
+
+impl SyntheticModel {
+    fn new(inputs: &SamplerInputs, k: usize) -> Self {
+        let table = if k == 0 {
+            Vec::new()
+        } else {
+            inputs
+                .neighbours
+                .chunks_exact(inputs.k)
+                .flat_map(|row| &row[..k])
+                .copied()
+                .collect()
+        };
+        SyntheticModel { table, k }
+    }
+
+    /// `data` with the tables, as if computed after epoch 1 (unchanged without a need).
+    fn add_to<'a>(&'a self, data: SamplerData<'a>) -> anyhow::Result<SamplerData<'a>> {
+        if self.k == 0 {
+            return Ok(data);
+        }
+        let tables = ModelTables::new(&self.table, &self.table, self.k, 1);
+        Ok(data.with_model_tables(tables)?)
+    }
+}
+
 /// The outcomes of the rows that check what the epoch notes promise.
 struct Promises {
     hard_share: Result<String, String>,
@@ -395,6 +447,10 @@ fn hardness(sampler: &dyn Sampler, data: &SamplerData<'_>) -> Promises {
             Some((stage, _, last)) if *stage == note.stage => *last = epoch,
             _ => stages.push((note.stage.clone(), epoch, epoch)),
         }
+        // The note's table: `run_epoch` has checked that the inputs hold it.
+        let data = &data
+            .through(note.table)
+            .expect("run_epoch checks the note's table");
         if let Some(cap) = note.max_similarity {
             caps.add_epoch(&sink, data, cap, epoch, &note.stage);
         }

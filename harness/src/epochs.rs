@@ -45,13 +45,17 @@ pub fn run_epoch<'b>(
             reason: format!("max_similarity {cap} is outside (0, 1]"),
         });
     }
-    if note.hardness_k > data.k() {
+    let table = data.through(note.table).map_err(|error| EpochError::Note {
+        epoch,
+        reason: error.to_string(),
+    })?;
+    if note.hardness_k > table.k() {
         return Err(EpochError::Note {
             epoch,
             reason: format!(
                 "hardness_k {} exceeds the {} neighbours provided",
                 note.hardness_k,
-                data.k()
+                table.k()
             ),
         });
     }

@@ -12,8 +12,9 @@ use std::process::Command;
 
 use sampler_api::abi::{
     ABI_MAJOR, ABI_MINOR, AbiHeader, CreateFn, ENTRY_SYMBOL, EntryFn, MAGIC, MAX_JSON_LEN,
-    MAX_TEXT_LEN, PluginDescriptor, RawBatches, RawInputs, RawStr, STATUS_ERROR, STATUS_OK,
-    STATUS_PANIC, Status, TEXT_CAPACITY, TRUNCATION_MARK, TextBuffer,
+    MAX_TEXT_LEN, ModelNeighboursNeededFn, PluginDescriptor, RawBatches, RawInputs, RawModelNeeds,
+    RawStr, STATUS_ERROR, STATUS_OK, STATUS_PANIC, Status, TEXT_CAPACITY, TRUNCATION_MARK,
+    TextBuffer,
 };
 
 use crate::support::{
@@ -97,7 +98,19 @@ fn rust_layout() -> Vec<(String, String)> {
         embeddings,
         embedding_dim,
         neighbours,
-        neighbours_k
+        neighbours_k,
+        model_neighbours,
+        model_confusions,
+        model_k,
+        model_epoch,
+        _reserved_model
+    );
+    fields!(
+        "SamplerModelNeeds",
+        RawModelNeeds,
+        k,
+        refresh_every,
+        _reserved
     );
     fields!(
         "SamplerRawBatches",
@@ -121,11 +134,15 @@ fn rust_layout() -> Vec<(String, String)> {
         destroy,
         neighbours_needed,
         epoch,
-        model_embeddings
+        model_neighbours_needed
     );
     size!("SamplerStatus", Status);
     size!("SamplerCreateFn", Option<CreateFn>);
     size!("SamplerEntryFn", Option<EntryFn>);
+    size!(
+        "SamplerModelNeighboursNeededFn",
+        Option<ModelNeighboursNeededFn>
+    );
     let constants: [(&str, String); 11] = [
         ("SAMPLER_ABI_MAGIC", MAGIC.to_string()),
         ("SAMPLER_ABI_MAJOR", ABI_MAJOR.to_string()),

@@ -20,6 +20,18 @@ pub struct Evaluation {
 
 /// Embeds the split with gradients and dropout off and scores both directions by cosine.
 pub(crate) fn evaluate(model: &DualEncoder, split: &SplitTensors) -> Result<Evaluation> {
+    let (items, texts) = embed_split(model, split)?;
+    tch::no_grad(|| {
+        Ok(Evaluation {
+            text_to_item: direction_metrics(&texts, &items)?,
+            item_to_text: direction_metrics(&items, &texts)?,
+        })
+    })
+}
+
+/// Unit-norm item and text embeddings of the whole split (`n x dim` each, on the model's
+/// device), with gradients and dropout off, items in the split's evaluation chunks.
+pub(crate) fn embed_split(model: &DualEncoder, split: &SplitTensors) -> Result<(Tensor, Tensor)> {
     tch::no_grad(|| {
         let chunk = split.embedding_chunk();
         let items = (0..split.n)
@@ -29,12 +41,7 @@ pub(crate) fn evaluate(model: &DualEncoder, split: &SplitTensors) -> Result<Eval
                 model.embed_items(&batch, &mut Mode::Eval)
             })
             .collect::<Result<Vec<Tensor>>>()?;
-        let items = Tensor::cat(&items, 0);
-        let texts = model.embed_texts(&split.texts);
-        Ok(Evaluation {
-            text_to_item: direction_metrics(&texts, &items)?,
-            item_to_text: direction_metrics(&items, &texts)?,
-        })
+        Ok((Tensor::cat(&items, 0), model.embed_texts(&split.texts)))
     })
 }
 

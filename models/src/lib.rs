@@ -33,4 +33,4 @@ pub use metrics::{DirectionMetrics, ranks_of_block, retrieval_metrics};
 pub use model::{DualEncoder, DualEncoderConfig, ItemBatch};
 pub use protocol::{ItemEncoderKind, PROTOCOL_VERSION, ProtocolConfig, TextTowerKind};
 pub use tower::{Tower, TowerConfig};
-pub use trainer::{EpochStats, Trainer};
+pub use trainer::{EpochStats, SplitEmbeddings, Trainer};

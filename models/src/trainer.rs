@@ -5,7 +5,7 @@ use paired_data::{ItemFeatures, PairedData};
 use tch::{nn, nn::OptimizerConfig};
 
 use crate::dropout::{DropoutRng, Mode};
-use crate::evaluate::{Evaluation, evaluate};
+use crate::evaluate::{Evaluation, embed_split, evaluate};
 use crate::loss::symmetric_info_nce;
 use crate::model::{DualEncoder, DualEncoderConfig};
 use crate::protocol::ProtocolConfig;
@@ -44,6 +44,16 @@ pub struct EpochStats {
     pub seconds_in_steps: f64,
     /// InfoNCE temperature used this epoch.
     pub temperature: f64,
+}
+
+/// Embeddings of one split: row `i` of `items` and of `texts` belong to pair `i`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitEmbeddings {
+    /// Row-major `n x dim`, unit rows.
+    pub items: Vec<f32>,
+    /// Row-major `n x dim`, unit rows.
+    pub texts: Vec<f32>,
+    pub dim: usize,
 }
 
 /// The fixed protocol: one freshly initialised dual encoder, its AdamW optimiser and the data.
@@ -143,6 +153,24 @@ impl Trainer {
     /// Text-to-item and item-to-text retrieval on the whole held-out split.
     pub fn evaluate(&self) -> Result<Evaluation> {
         evaluate(&self.model, &self.test)
+    }
+
+    /// The model's unit-norm embeddings of the train split in evaluation mode (gradients and
+    /// dropout off, batched like [`Trainer::evaluate`]), copied to the host: what model-aware
+    /// samplers mine from.
+    pub fn train_embeddings(&self) -> Result<SplitEmbeddings> {
+        let (items, texts) = embed_split(&self.model, &self.train)?;
+        let dim = items.size()[1] as usize;
+        let host = |t: tch::Tensor| -> Result<Vec<f32>> {
+            Ok(Vec::<f32>::try_from(
+                t.to_device(tch::Device::Cpu).contiguous().view(-1),
+            )?)
+        };
+        Ok(SplitEmbeddings {
+            items: host(items)?,
+            texts: host(texts)?,
+            dim,
+        })
     }
 
     fn check_rows(&self, batch: usize, rows: &[u32]) -> Result<()> {

@@ -56,6 +56,9 @@ pub struct EpochRecord {
     pub seconds: f64,
     pub sampler_seconds: f64,
     pub eval_seconds: f64,
+    /// Computing the model's neighbour tables after this epoch (ABI 1.1 samplers; `None` when
+    /// none were due).
+    pub model_neighbours_seconds: Option<f64>,
 }
 
 /// One sampler x seed run of the protocol.
@@ -91,10 +94,13 @@ impl RunRecord {
         self.epochs.iter().map(part).sum()
     }
 
-    /// Share of wall time spent outside libtorch's training steps and evaluation: producing and
+    /// Share of wall time spent outside libtorch's training steps, evaluation and model
+    /// neighbour tables: producing and
     /// checking batches, measuring them, logging.
     pub fn overhead_share(&self) -> f64 {
-        let in_torch = self.total(|e| e.stats.seconds_in_steps + e.eval_seconds);
+        let in_torch = self.total(|e| {
+            e.stats.seconds_in_steps + e.eval_seconds + e.model_neighbours_seconds.unwrap_or(0.0)
+        });
         ((self.wall_seconds - in_torch) / self.wall_seconds).max(0.0)
     }
 }
@@ -219,6 +225,9 @@ pub fn epoch_columns() -> Columns<EpochRecord, RunRecord> {
             epoch.stats.seconds_in_steps
         })
         .number(Timing::EpochEval.name(), |epoch, _| epoch.eval_seconds)
+        .optional(Timing::EpochModelNeighbours.name(), |epoch, _| {
+            epoch.model_neighbours_seconds
+        })
 }
 
 /// The columns of a run's per-query file: one row per held-out query (its index) with its

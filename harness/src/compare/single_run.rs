@@ -8,7 +8,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use models::Trainer;
 use sampler_api::contract::{HardnessMeter, QuarterShares};
-use sampler_api::{BatchSink, EpochBuffers, EpochNote, SamplerData};
+use sampler_api::{
+    BatchSink, EpochBuffers, EpochNote, ModelNeeds, ModelTables, Sampler, SamplerData,
+};
 
 use super::events::RunEvent;
 use super::outputs;
@@ -17,6 +19,7 @@ use super::records::{EpochRecord, RunContext, RunRecord, SamplerIdentity};
 use crate::dataset;
 use crate::device::DeviceChoice;
 use crate::epochs::run_epoch;
+use crate::neighbours::{ComputeDevice, confusion_table_on, neighbour_table_on};
 use crate::plugin::{ForeignSampler, PluginRegistry};
 use crate::sampler_set::{ConfiguredSampler, SamplerInputs};
 
@@ -131,9 +134,22 @@ fn run_one(
     let mut meter = HardnessMeter::new(view.n_items());
     let mut epochs: Vec<EpochRecord> = Vec::new();
     let tag = format!("[{} seed {seed}]", sampler.label);
+    let needs = sampler.sampler.model_neighbours_needed();
+    if needs.k >= view.n_items() {
+        bail!(
+            "the sampler asks for {} model neighbours per item, but the train split has {} items",
+            needs.k,
+            view.n_items()
+        );
+    }
+    let mut model_tables: Option<ModelTableSet> = None;
     for epoch in 1..=protocol.epochs {
         emit(RunEvent::EpochStarted { epoch });
         let epoch_started = Instant::now();
+        let view = &match &model_tables {
+            Some(tables) => view.with_model_tables(tables.view())?,
+            None => *view,
+        };
         let (sink, note) = run_epoch(&sampler.sampler, view, epoch, &mut buffers)?;
         let sampler_seconds = epoch_started.elapsed().as_secs_f64();
         if epochs
@@ -148,7 +164,7 @@ fn run_one(
             });
         }
         let (realised_hard_share, realised_by_quarter) =
-            realised_shares(&sink, view, &note, &mut meter);
+            realised_shares(&sink, &view.through(note.table)?, &note, &mut meter);
         emit(RunEvent::Training {
             batches: sink.n_batches() as u64,
         });
@@ -158,6 +174,13 @@ fn run_one(
         let eval_started = Instant::now();
         let evaluation = trainer.evaluate()?;
         let eval_seconds = eval_started.elapsed().as_secs_f64();
+        // Computed after the evaluation, read from the next epoch on.
+        let started = Instant::now();
+        let refreshed = needs
+            .refresh_after(epoch, protocol.epochs)
+            .then(|| ModelTableSet::compute(&trainer, needs, epoch, protocol.device))
+            .transpose()?;
+        let model_neighbours_seconds = refreshed.as_ref().map(|_| started.elapsed().as_secs_f64());
         let t2i = &evaluation.text_to_item;
         emit(RunEvent::Log {
             line: format!(
@@ -183,7 +206,11 @@ fn run_one(
             seconds: epoch_started.elapsed().as_secs_f64(),
             sampler_seconds,
             eval_seconds,
+            model_neighbours_seconds,
         });
+        if refreshed.is_some() {
+            model_tables = refreshed;
+        }
     }
     let identity = SamplerIdentity {
         label: sampler.label.clone(),
@@ -198,6 +225,46 @@ fn run_one(
         epochs,
         wall_seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The latest tables from the model under training, for a sampler that reads them (ABI 1.1).
+struct ModelTableSet {
+    neighbours: Vec<u32>,
+    confusions: Vec<u32>,
+    k: usize,
+    after_epoch: u32,
+}
+
+impl ModelTableSet {
+    /// Both tables from the model's train-split embeddings, with the exact neighbour code on
+    /// the training device.
+    fn compute(
+        trainer: &Trainer,
+        needs: ModelNeeds,
+        after_epoch: u32,
+        device: tch::Device,
+    ) -> Result<Self> {
+        let embeddings = trainer.train_embeddings()?;
+        let device = ComputeDevice::from(device);
+        let (items, texts, dim, k) = (
+            &embeddings.items,
+            &embeddings.texts,
+            embeddings.dim,
+            needs.k,
+        );
+        Ok(ModelTableSet {
+            neighbours: neighbour_table_on(items, dim, k, device, None)
+                .context("the model's item neighbour table")?,
+            confusions: confusion_table_on(texts, items, dim, k, device)
+                .context("the model's confusion table")?,
+            k,
+            after_epoch,
+        })
+    }
+
+    fn view(&self) -> ModelTables<'_> {
+        ModelTables::new(&self.neighbours, &self.confusions, self.k, self.after_epoch)
+    }
 }
 
 /// Mean realised hard share of an epoch's batches, overall and per quarter of the epoch, against

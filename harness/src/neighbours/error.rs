@@ -6,6 +6,9 @@ pub enum NeighbourError {
     /// The embeddings' length is not a multiple of the dimension (or the dimension is 0).
     #[error("embeddings of length {len} are not rows of dimension {dim}")]
     Shape { len: usize, dim: usize },
+    /// The two sides of a paired table have different numbers of values.
+    #[error("{texts} text values and {items} item values do not pair up row by row")]
+    Unpaired { texts: usize, items: usize },
     /// A table of width `k` needs more than `k` items.
     #[error("k ({k}) must be smaller than the number of items ({n})")]
     KTooLarge { k: usize, n: usize },

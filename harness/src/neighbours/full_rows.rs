@@ -38,11 +38,28 @@ pub(super) fn neighbour_table(
     device: Device,
     block_rows: usize,
 ) -> Result<Vec<u32>> {
-    let n = embeddings.len() / dim;
-    let all = Tensor::f_from_slice(embeddings)?
-        .f_view([n as i64, dim as i64])?
-        .f_to_device(device)?;
-    let all_t = all.f_tr()?;
+    paired_top_k(embeddings, embeddings, dim, k, device, block_rows)
+}
+
+/// Exact top-`k` gallery rows of every query row by dot product, query `i`'s own gallery row
+/// `i` excluded (the same definition as the neighbour table, ties to the lower index).
+/// `queries` and `gallery` have the same number of rows; `k` is below it.
+pub(super) fn paired_top_k(
+    queries: &[f32],
+    gallery: &[f32],
+    dim: usize,
+    k: usize,
+    device: Device,
+    block_rows: usize,
+) -> Result<Vec<u32>> {
+    let n = gallery.len() / dim;
+    let tensor = |rows: &[f32]| -> Result<Tensor> {
+        Ok(Tensor::f_from_slice(rows)?
+            .f_view([n as i64, dim as i64])?
+            .f_to_device(device)?)
+    };
+    let all = tensor(queries)?;
+    let all_t = tensor(gallery)?.f_tr()?;
     let blocks = Blocks {
         all: &all,
         all_t: &all_t,
@@ -87,7 +104,7 @@ pub(super) fn neighbour_table(
     Ok(table)
 }
 
-/// The embeddings on the device, cut into blocks of rows.
+/// The query rows and the transposed gallery on the device, queries cut into blocks of rows.
 struct Blocks<'a> {
     all: &'a Tensor,
     all_t: &'a Tensor,
@@ -95,7 +112,7 @@ struct Blocks<'a> {
 }
 
 impl Blocks<'_> {
-    /// `X_B X^T` of `rows` rows from `start`, each row's own column set to `-inf`.
+    /// `Q_B G^T` of `rows` query rows from `start`, each row's own column set to `-inf`.
     fn scores(&self, start: usize, rows: usize) -> Result<Tensor> {
         let scores = self
             .all

@@ -98,6 +98,48 @@ pub fn neighbour_table_on(
     }
 }
 
+/// The confusion table of a paired set: row `i` lists the `k` items `j != i` whose embeddings
+/// score highest (dot product) against text `i`'s embedding, best first, ties to the lower
+/// index; both inputs are `n x dim` unit rows, row `i` of each belonging to pair `i`. Computed
+/// with the device method (row blocks against all items, exact redo of rows cut inside a tie)
+/// on `device`, the CPU included.
+pub fn confusion_table_on(
+    texts: &[f32],
+    items: &[f32],
+    dim: usize,
+    k: usize,
+    device: ComputeDevice,
+) -> Result<Vec<u32>> {
+    check_inputs(items, dim, k)?;
+    check_inputs(texts, dim, k)?;
+    if texts.len() != items.len() {
+        return Err(NeighbourError::Unpaired {
+            texts: texts.len(),
+            items: items.len(),
+        });
+    }
+    if k == 0 {
+        return Ok(Vec::new());
+    }
+    let n = items.len() / dim;
+    let device = match device {
+        ComputeDevice::Cpu => tch::Device::Cpu,
+        ComputeDevice::Cuda(index) => {
+            let device = tch::Device::Cuda(index);
+            DeviceChoice(device).ensure_usable()?;
+            device
+        }
+    };
+    full_rows::paired_top_k(
+        texts,
+        items,
+        dim,
+        k,
+        device,
+        full_rows::automatic_block_rows(n),
+    )
+}
+
 /// Extra bytes the CPU method holds at its peak for `n` rows of `dim` values and width `k`
 /// (selections, the output, the embeddings' copy and the blocks of scores), for reports.
 pub fn cpu_extra_memory_estimate(
@@ -154,13 +196,18 @@ mod tests {
     /// The definition, in f64: similarity descending (`-0.0 == +0.0`), then index ascending.
     /// Exact for the quantised fixtures, whose dot products have no rounding in f32 or f64.
     fn reference(embeddings: &[f32], dim: usize, k: usize) -> Vec<u32> {
-        let n = embeddings.len() / dim;
-        let row = |i: usize| &embeddings[i * dim..(i + 1) * dim];
+        paired_reference(embeddings, embeddings, dim, k)
+    }
+
+    /// The same for query row `i` against gallery rows `j != i`.
+    fn paired_reference(queries: &[f32], gallery: &[f32], dim: usize, k: usize) -> Vec<u32> {
+        let n = gallery.len() / dim;
+        let row = |rows: &[f32], i: usize| rows[i * dim..(i + 1) * dim].to_vec();
         let mut table = Vec::with_capacity(n * k);
         for i in 0..n {
             let mut scored: Vec<(f64, u32)> = (0..n)
                 .filter(|&j| j != i)
-                .map(|j| (dot(row(i), row(j)), j as u32))
+                .map(|j| (dot(&row(queries, i), &row(gallery, j)), j as u32))
                 .collect();
             scored.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap().then(a.1.cmp(&b.1)));
             table.extend(scored[..k].iter().map(|&(_, j)| j));
@@ -236,6 +283,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn confusions_rank_the_other_items_against_each_text_exactly() {
+        for (n, dim, levels, seed) in [(90, 6, 2, 4), (41, 8, 3, 5)] {
+            let texts = quantised(n, dim, levels, seed);
+            let items = quantised(n, dim, levels, seed + 10);
+            for k in [1, 5, n - 1] {
+                let table = confusion_table_on(&texts, &items, dim, k, ComputeDevice::Cpu);
+                assert_eq!(
+                    table.unwrap(),
+                    paired_reference(&texts, &items, dim, k),
+                    "n {n}, k {k}, seed {seed}"
+                );
+            }
+        }
+        let unpaired = confusion_table_on(&[0.0; 8], &[0.0; 6], 2, 1, ComputeDevice::Cpu);
+        assert!(matches!(
+            unpaired,
+            Err(NeighbourError::Unpaired { texts: 8, items: 6 })
+        ));
     }
 
     #[test]

@@ -255,6 +255,7 @@ named! {
         EpochSampler => "epoch_sampler_seconds",
         EpochTrain => "epoch_train_seconds",
         EpochEval => "epoch_eval_seconds",
+        EpochModelNeighbours => "epoch_model_neighbours_seconds",
     }
 }
 

@@ -173,7 +173,7 @@ static const SamplerPluginDescriptor DESCRIPTOR = {
 #else
     .epoch = epoch,
 #endif
-    .model_embeddings = NULL,
+    .model_neighbours_needed = NULL,
 };
 
 #if defined(FAULT_DATA_ENTRY)

@@ -39,6 +39,16 @@ int main(void) {
     FIELD(SamplerRawInputs, embedding_dim);
     FIELD(SamplerRawInputs, neighbours);
     FIELD(SamplerRawInputs, neighbours_k);
+    FIELD(SamplerRawInputs, model_neighbours);
+    FIELD(SamplerRawInputs, model_confusions);
+    FIELD(SamplerRawInputs, model_k);
+    FIELD(SamplerRawInputs, model_epoch);
+    FIELD(SamplerRawInputs, _reserved_model);
+
+    SIZE(SamplerModelNeeds);
+    FIELD(SamplerModelNeeds, k);
+    FIELD(SamplerModelNeeds, refresh_every);
+    FIELD(SamplerModelNeeds, _reserved);
 
     SIZE(SamplerRawBatches);
     FIELD(SamplerRawBatches, items);
@@ -58,11 +68,12 @@ int main(void) {
     FIELD(SamplerPluginDescriptor, destroy);
     FIELD(SamplerPluginDescriptor, neighbours_needed);
     FIELD(SamplerPluginDescriptor, epoch);
-    FIELD(SamplerPluginDescriptor, model_embeddings);
+    FIELD(SamplerPluginDescriptor, model_neighbours_needed);
 
     SIZE(SamplerStatus);
     SIZE(SamplerCreateFn);
     SIZE(SamplerEntryFn);
+    SIZE(SamplerModelNeighboursNeededFn);
 
     printf("const SAMPLER_ABI_MAGIC %" PRIu64 "\n", (uint64_t)SAMPLER_ABI_MAGIC);
     printf("const SAMPLER_ABI_MAJOR %u\n", (unsigned)SAMPLER_ABI_MAJOR);

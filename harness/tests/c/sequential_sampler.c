@@ -95,7 +95,7 @@ static const SamplerPluginDescriptor DESCRIPTOR = {
         .magic = SAMPLER_ABI_MAGIC,
         .descriptor_size = sizeof(SamplerPluginDescriptor),
         .abi_major = SAMPLER_ABI_MAJOR,
-        .abi_minor = SAMPLER_ABI_MINOR,
+        .abi_minor = 0, /* written for ABI 1.0: a 1.1 harness loads it unchanged */
     },
     .name = SAMPLER_STR("sequential"),
     .version = SAMPLER_STR("1.0.0"),
@@ -105,7 +105,7 @@ static const SamplerPluginDescriptor DESCRIPTOR = {
     .destroy = NULL, /* stateless: nothing to free, the host never calls it */
     .neighbours_needed = neighbours_needed,
     .epoch = epoch,
-    .model_embeddings = NULL,
+    .model_neighbours_needed = NULL,
 };
 
 SAMPLER_EXPORT const SamplerPluginDescriptor *sampler_plugin_descriptor(void) {

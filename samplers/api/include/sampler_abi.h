@@ -1,5 +1,5 @@
 /*
- * sampler_abi.h - the batch-sampler plugin ABI, version 1.0, for plugins written in C.
+ * sampler_abi.h - the batch-sampler plugin ABI, version 1.1, for plugins written in C.
  *
  * The same definitions as the Rust module `sampler_api::abi` (samplers/api/src/abi.rs); a test
  * of the harness compiles this header and checks every size, offset and constant against the
@@ -16,8 +16,9 @@
  *      (see SamplerPluginDescriptor); a library that breaks a rule is refused, with its path
  *      and the field named, and never called again;
  *   3. copies the descriptor and its texts; it never reads the plugin's descriptor again;
- *   4. per configured sampler: create, then neighbours_needed once, then epoch any number of
- *      times (epochs 1, 2, ... in any order and repeated), then destroy (when not NULL);
+ *   4. per configured sampler: create, then neighbours_needed once, then (ABI 1.1, when not
+ *      NULL) model_neighbours_needed once, then epoch any number of times (epochs 1, 2, ... in
+ *      any order and repeated), then destroy (when not NULL);
  *   5. never unloads the library (no dlclose): pointers into it may be used until the process
  *      exits.
  *
@@ -62,7 +63,7 @@ extern "C" {
 /* Incompatible changes bump the major version; the host refuses any other major. */
 #define SAMPLER_ABI_MAJOR 1u
 /* Appended capabilities bump the minor version; the host refuses a newer minor than its own. */
-#define SAMPLER_ABI_MINOR 0u
+#define SAMPLER_ABI_MINOR 1u
 /* The name of the one exported function (see SamplerEntryFn). */
 #define SAMPLER_ENTRY_SYMBOL "sampler_plugin_descriptor"
 
@@ -161,7 +162,39 @@ typedef struct SamplerRawInputs {
     /* The width of the table: at least what neighbours_needed asked for (the host gives every
      * sampler of a run the largest need of the run), and smaller than n_items. */
     uint64_t neighbours_k;
+
+    /* ABI 1.1: tables computed from the model under training, for a sampler whose
+     * model_neighbours_needed asked for them (k > 0); a 1.0 plugin never reads this far. The
+     * host computes both after the evaluation of every epoch e with e % refresh_every == 0
+     * (except the last epoch), from the model's embeddings of the train split in evaluation
+     * mode, and passes the latest ones to every later epoch. Until the first refresh (and always
+     * for a sampler that asked for none) model_k and model_epoch are 0 and both pointers NULL.
+     * `harness check` passes synthetic tables (see the README), so a sampler must treat them as
+     * any valid table. */
+    /* Row-major n_items x model_k item ids: each item's nearest other items by cosine of the
+     * model's item embeddings, nearest first, itself excluded, ties by lower id. */
+    const uint32_t *model_neighbours;
+    /* Row-major n_items x model_k item ids: row i lists the items j != i whose item embeddings
+     * score highest against the embedding of item i's description (the wrong answers the model
+     * ranks highest for that text), highest first, ties by lower id. */
+    const uint32_t *model_confusions;
+    /* 0, or the k that model_neighbours_needed asked for (1 <= model_k < n_items). */
+    uint64_t model_k;
+    /* The epoch after whose evaluation the tables were computed; 0 when there are none. */
+    uint32_t model_epoch;
+    /* Always 0. */
+    uint32_t _reserved_model;
 } SamplerRawInputs;
+
+/* ABI 1.1: what model_neighbours_needed reports. The host zeroes it before the call. */
+typedef struct SamplerModelNeeds {
+    /* Width of both model tables (0: none; the host then never computes them). */
+    uint64_t k;
+    /* Recompute the tables after every refresh_every-th epoch; at least 1 when k > 0. */
+    uint32_t refresh_every;
+    /* Leave 0. */
+    uint32_t _reserved;
+} SamplerModelNeeds;
 
 /* Host-owned output of one epoch: a flat list of item ids and the end of each batch.
  *
@@ -229,16 +262,22 @@ typedef SamplerStatus (*SamplerNeighboursNeededFn)(const void *state, uint64_t *
  * "max_similarity" (a cosine in (0, 1]), promises false-negative control: no item of a batch has
  * a description cosine at or above it with the batch's first item, unless every item left
  * unplaced after that batch is that similar to it too; neighbours above it then do not count
- * towards the hard promise. No other key is accepted. */
+ * towards the hard promise. ABI 1.1 adds one more optional key, "table": "text" (the default:
+ * hard groups come from inputs->neighbours) or "model_confusions" (they come from
+ * inputs->model_confusions, which must then be present; hardness_k is then at most
+ * inputs->model_k, and the host measures the realised share against that table). No other key
+ * is accepted. */
 typedef SamplerStatus (*SamplerEpochFn)(const void *state, const SamplerRawInputs *inputs,
                                         uint32_t epoch, SamplerRawBatches *out,
                                         SamplerTextBuffer *note, SamplerTextBuffer *error);
 
-/* Reserved for model-aware mining: fresh embeddings (row-major rows x dim) from the model being
- * trained, handed over before an epoch. ABI 1.0 hosts never call it; set it to NULL. */
-typedef SamplerStatus (*SamplerModelEmbeddingsFn)(void *state, const float *embeddings,
-                                                  uint64_t rows, uint64_t dim,
-                                                  SamplerTextBuffer *error);
+/* ABI 1.1: stores in *needs which tables from the model under training the configured sampler
+ * reads (see SamplerRawInputs.model_neighbours). Called once, right after neighbours_needed.
+ * May be NULL in the descriptor: the same as reporting k = 0. The host refuses k > 0 with
+ * refresh_every 0 and a k of n_items or more (naming the sampler). */
+typedef SamplerStatus (*SamplerModelNeighboursNeededFn)(const void *state,
+                                                        SamplerModelNeeds *needs,
+                                                        SamplerTextBuffer *error);
 
 /* ---------------------------------------------------------------------------------------------
  * The descriptor
@@ -262,7 +301,10 @@ typedef SamplerStatus (*SamplerModelEmbeddingsFn)(void *state, const float *embe
  * create, neighbours_needed, epoch
  *                  required: NULL refuses the library.
  * destroy          may be NULL: then the host never calls it.
- * model_embeddings reserved: NULL (a non-NULL pointer must still point to code).
+ * model_neighbours_needed
+ *                  optional (ABI 1.1): NULL means the sampler reads no model tables. In a
+ *                  descriptor declaring minor 0 this slot was reserved: the host checks that a
+ *                  non-NULL pointer points to code, and never calls it.
  *
  * Texts follow SamplerRawStr: a NULL pointer with a non-zero length, a length over the limit,
  * bytes that are not UTF-8, or (on Linux) a pointer to unmapped memory refuse the library, and
@@ -278,7 +320,7 @@ typedef struct SamplerPluginDescriptor {
     SamplerDestroyFn destroy;
     SamplerNeighboursNeededFn neighbours_needed;
     SamplerEpochFn epoch;
-    SamplerModelEmbeddingsFn model_embeddings;
+    SamplerModelNeighboursNeededFn model_neighbours_needed;
 } SamplerPluginDescriptor;
 
 /* Signature of the entry function, exported as SAMPLER_ENTRY_SYMBOL. Returns the descriptor, or
@@ -288,7 +330,7 @@ typedef const SamplerPluginDescriptor *(*SamplerEntryFn)(void);
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && UINTPTR_MAX == UINT64_MAX
 _Static_assert(sizeof(SamplerAbiHeader) == 24, "ABI 1.x header is 24 bytes");
 _Static_assert(sizeof(SamplerPluginDescriptor) == 128,
-               "ABI 1.0 descriptor is 128 bytes on 64-bit targets");
+               "ABI 1.0 and 1.1 descriptors are 128 bytes on 64-bit targets");
 #endif
 
 /* ---------------------------------------------------------------------------------------------

@@ -12,7 +12,9 @@
 //! - Every function returns a [`Status`]; on failure the plugin writes a UTF-8 message into the
 //!   host's [`TextBuffer`]. No panic ever unwinds across the boundary.
 //! - `create`, `neighbours_needed` and `epoch` are required; `destroy` may be null (then the
-//!   host never calls it: the plugin keeps no per-instance memory) and so may `model_embeddings`.
+//!   host never calls it: the plugin keeps no per-instance memory) and so may
+//!   `model_neighbours_needed` (ABI 1.1; a 1.0 descriptor's slot there was reserved and is never
+//!   called).
 //!   The host refuses a library whose descriptor breaks any rule here, naming the field.
 //!
 //! C plugins include `samplers/api/include/sampler_abi.h`, the same definitions in C; a test
@@ -25,12 +27,15 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"SMPLRABI");
 /// Incompatible changes bump the major version; the host refuses any other major.
 pub const ABI_MAJOR: u32 = 1;
 /// Appended capabilities bump the minor version; the host refuses a newer minor than its own.
-pub const ABI_MINOR: u32 = 0;
+pub const ABI_MINOR: u32 = 1;
 /// The exported symbol, without the trailing NUL that `dlsym` needs.
 pub const ENTRY_SYMBOL: &str = "sampler_plugin_descriptor";
 
 /// Size in bytes of the descriptor at each minor version of the current major, indexed by minor.
-pub const DESCRIPTOR_SIZES: [usize; ABI_MINOR as usize + 1] = [size_of::<PluginDescriptor>()];
+/// 1.1 gave the reserved last slot of 1.0 its meaning (`model_neighbours_needed`), so both
+/// have the same size.
+pub const DESCRIPTOR_SIZES: [usize; ABI_MINOR as usize + 1] =
+    [size_of::<PluginDescriptor>(), size_of::<PluginDescriptor>()];
 
 /// Outcome of every call across the boundary.
 pub type Status = i32;
@@ -85,6 +90,10 @@ pub struct TextBuffer {
 }
 
 /// What a sampler receives for one epoch. The pointers are valid for the call only.
+///
+/// ABI 1.1 appended the model tables (from `model_neighbours`): a 1.0 plugin reads the fields
+/// before them only, and a 1.1 plugin is only ever loaded by a 1.1 host, which always passes
+/// them (NULL with `model_k` 0 when there are none).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
 pub struct RawInputs {
@@ -100,6 +109,30 @@ pub struct RawInputs {
     /// Row-major `n_items x neighbours_k`: nearest neighbours by cosine, self excluded, nearest first.
     pub neighbours: *const u32,
     pub neighbours_k: u64,
+    /// ABI 1.1. Row-major `n_items x model_k`: each item's nearest other items by cosine of the
+    /// model's item embeddings, nearest first, self excluded. Null when `model_k` is 0.
+    pub model_neighbours: *const u32,
+    /// ABI 1.1. Row-major `n_items x model_k`: for each item, the other items whose embeddings
+    /// score highest against its description's embedding under the model (its text's top
+    /// wrong answers), most confusable first. Null when `model_k` is 0.
+    pub model_confusions: *const u32,
+    /// ABI 1.1. Width of both model tables: 0 (no tables yet) or what the sampler asked for.
+    pub model_k: u64,
+    /// ABI 1.1. The epoch after whose evaluation the model tables were computed (0: none).
+    pub model_epoch: u32,
+    pub _reserved_model: u32,
+}
+
+/// ABI 1.1: what model tables a sampler asks for, filled by `model_neighbours_needed`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawModelNeeds {
+    /// Items per row of both model tables (0: no tables; then the host never computes them).
+    pub k: u64,
+    /// The tables are recomputed after the evaluation of every epoch divisible by this (at
+    /// least 1 when `k` is above 0).
+    pub refresh_every: u32,
+    pub _reserved: u32,
 }
 
 /// Host-owned output of one epoch: a flat list of items and the end offset of each batch.
@@ -131,13 +164,11 @@ pub type EpochFn = unsafe extern "C" fn(
     note: *mut TextBuffer,
     error: *mut TextBuffer,
 ) -> Status;
-/// Reserved slot for model-aware mining: fresh embeddings from the model being trained,
-/// row-major `rows x dim`, handed over before an epoch. ABI 1.0 hosts never call it.
-pub type ModelEmbeddingsFn = unsafe extern "C" fn(
-    state: *mut c_void,
-    embeddings: *const f32,
-    rows: u64,
-    dim: u64,
+/// ABI 1.1: which tables from the model under training the configured sampler reads (see
+/// [`RawModelNeeds`]). Called once, after `neighbours_needed`; the host zeroes `needs` first.
+pub type ModelNeighboursNeededFn = unsafe extern "C" fn(
+    state: *const c_void,
+    needs: *mut RawModelNeeds,
     error: *mut TextBuffer,
 ) -> Status;
 
@@ -168,8 +199,9 @@ pub struct PluginDescriptor {
     pub neighbours_needed: Option<NeighboursNeededFn>,
     /// Required.
     pub epoch: Option<EpochFn>,
-    /// Null unless the sampler accepts model embeddings (see [`ModelEmbeddingsFn`]).
-    pub model_embeddings: Option<ModelEmbeddingsFn>,
+    /// ABI 1.1, optional: null means the sampler reads no model tables. In a 1.0 descriptor
+    /// this slot was reserved: the host checks it is code (when set) but never calls it.
+    pub model_neighbours_needed: Option<ModelNeighboursNeededFn>,
 }
 
 /// Signature of the entry symbol.
@@ -283,5 +315,6 @@ mod tests {
     fn function_pointers_keep_the_c_layout() {
         assert_eq!(size_of::<Option<EpochFn>>(), size_of::<*const c_void>());
         assert_eq!(size_of::<PluginDescriptor>(), DESCRIPTOR_SIZES[0]);
+        assert_eq!(DESCRIPTOR_SIZES[1], DESCRIPTOR_SIZES[0]);
     }
 }

@@ -1,10 +1,11 @@
-use crate::SamplerError;
 use crate::abi::RawInputs;
+use crate::{HardTable, SamplerError};
 
 /// Largest deviation from unit L2 norm accepted in an embedding row.
 const NORM_TOLERANCE: f32 = 1e-3;
 
-/// Everything a sampler may read: sizes, seed, description embeddings and the neighbour table.
+/// Everything a sampler may read: sizes, seed, description embeddings, the neighbour table and
+/// (ABI 1.1, for samplers that ask) the latest tables computed from the model under training.
 #[derive(Debug, Clone, Copy)]
 pub struct SamplerData<'a> {
     n_items: usize,
@@ -15,6 +16,62 @@ pub struct SamplerData<'a> {
     dim: usize,
     neighbours: &'a [u32],
     k: usize,
+    model: Option<ModelTables<'a>>,
+}
+
+/// Neighbour tables computed from the model under training (ABI 1.1), both row-major
+/// `n_items x k`, self excluded: each item's nearest items in the model's item-embedding space,
+/// and each item's most confusable items (the items whose embeddings score highest against its
+/// description's embedding, its own item left out), best first, ties to the lower id.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelTables<'a> {
+    neighbours: &'a [u32],
+    confusions: &'a [u32],
+    k: usize,
+    after_epoch: u32,
+}
+
+impl<'a> ModelTables<'a> {
+    /// Tables computed after the evaluation of epoch `after_epoch` (at least 1), `k` wide
+    /// (at least 1). Their contents are checked by [`SamplerData::with_model_tables`].
+    pub fn new(neighbours: &'a [u32], confusions: &'a [u32], k: usize, after_epoch: u32) -> Self {
+        ModelTables {
+            neighbours,
+            confusions,
+            k,
+            after_epoch,
+        }
+    }
+
+    /// Items per row.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// The epoch after whose evaluation the tables were computed.
+    pub fn after_epoch(&self) -> u32 {
+        self.after_epoch
+    }
+
+    /// The whole nearest-items table, row-major.
+    pub fn neighbours(&self) -> &'a [u32] {
+        self.neighbours
+    }
+
+    /// The whole confusion table, row-major.
+    pub fn confusions(&self) -> &'a [u32] {
+        self.confusions
+    }
+
+    /// `item`'s nearest items in the model's item space, nearest first.
+    pub fn neighbours_of(&self, item: usize) -> &'a [u32] {
+        &self.neighbours[item * self.k..(item + 1) * self.k]
+    }
+
+    /// The items the model most confuses with `item` given its description, most first.
+    pub fn confusions_of(&self, item: usize) -> &'a [u32] {
+        &self.confusions[item * self.k..(item + 1) * self.k]
+    }
 }
 
 impl<'a> SamplerData<'a> {
@@ -42,11 +99,50 @@ impl<'a> SamplerData<'a> {
             dim,
             neighbours,
             k,
+            model: None,
         };
         data.check_shape()?;
         data.check_embeddings()?;
-        data.check_neighbours()?;
+        check_table("neighbours", neighbours, n_items, k)?;
         Ok(data)
+    }
+
+    /// The same inputs with the model's tables (checked: shapes, ids in range, never the item
+    /// itself).
+    pub fn with_model_tables(self, tables: ModelTables<'a>) -> Result<Self, SamplerError> {
+        let n = self.n_items;
+        check_model_shape(&tables, n)?;
+        check_table("model_neighbours", tables.neighbours, n, tables.k)?;
+        check_table("model_confusions", tables.confusions, n, tables.k)?;
+        Ok(SamplerData {
+            model: Some(tables),
+            ..self
+        })
+    }
+
+    /// The latest tables from the model under training, if the sampler asked for them and one
+    /// refresh has happened.
+    pub fn model_tables(&self) -> Option<ModelTables<'a>> {
+        self.model
+    }
+
+    /// The same inputs seen through the table an epoch note names: for
+    /// [`HardTable::ModelConfusions`], the model's confusion table stands in for the neighbour
+    /// table (so hard batching, its checks and its measures read it). Fails when the note
+    /// names model tables that are absent.
+    pub fn through(&self, table: HardTable) -> Result<Self, SamplerError> {
+        match (table, self.model) {
+            (HardTable::Text, _) => Ok(*self),
+            (HardTable::ModelConfusions, Some(model)) => Ok(SamplerData {
+                neighbours: model.confusions,
+                k: model.k,
+                ..*self
+            }),
+            (HardTable::ModelConfusions, None) => Err(SamplerError::parameter(
+                "model_confusions",
+                "the epoch note names the model's confusion table, but there is none yet",
+            )),
+        }
     }
 
     /// Checks sizes only (O(1)): what a plugin re-checks on every call from the host.
@@ -136,29 +232,6 @@ impl<'a> SamplerData<'a> {
         Ok(())
     }
 
-    fn check_neighbours(&self) -> Result<(), SamplerError> {
-        for item in 0..self.n_items {
-            for &other in self.neighbours_of(item) {
-                if other as usize >= self.n_items {
-                    return Err(SamplerError::parameter(
-                        "neighbours",
-                        format!(
-                            "row {item} names item {other}, beyond the {} items",
-                            self.n_items
-                        ),
-                    ));
-                }
-                if other as usize == item {
-                    return Err(SamplerError::parameter(
-                        "neighbours",
-                        format!("row {item} lists the item itself"),
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// The inputs as they cross the ABI; the slices must outlive every use of the result.
     pub fn to_raw(&self) -> RawInputs {
         RawInputs {
@@ -171,6 +244,15 @@ impl<'a> SamplerData<'a> {
             embedding_dim: self.dim as u64,
             neighbours: self.neighbours.as_ptr(),
             neighbours_k: self.k as u64,
+            model_neighbours: self
+                .model
+                .map_or(std::ptr::null(), |m| m.neighbours.as_ptr()),
+            model_confusions: self
+                .model
+                .map_or(std::ptr::null(), |m| m.confusions.as_ptr()),
+            model_k: self.model.map_or(0, |m| m.k as u64),
+            model_epoch: self.model.map_or(0, |m| m.after_epoch),
+            _reserved_model: 0,
         }
     }
 
@@ -196,6 +278,26 @@ impl<'a> SamplerData<'a> {
             // SAFETY: the host guarantees `n_items * k` readable ids for `'a`.
             unsafe { std::slice::from_raw_parts(raw.neighbours, n_items.saturating_mul(k)) }
         };
+        let model_k = raw.model_k as usize;
+        let model =
+            if model_k == 0 || raw.model_neighbours.is_null() || raw.model_confusions.is_null() {
+                None
+            } else {
+                let len = n_items.saturating_mul(model_k);
+                // SAFETY: a 1.1 host guarantees `n_items * model_k` readable ids in each table for `'a`.
+                let (neighbours, confusions) = unsafe {
+                    (
+                        std::slice::from_raw_parts(raw.model_neighbours, len),
+                        std::slice::from_raw_parts(raw.model_confusions, len),
+                    )
+                };
+                Some(ModelTables::new(
+                    neighbours,
+                    confusions,
+                    model_k,
+                    raw.model_epoch,
+                ))
+            };
         let data = SamplerData {
             n_items,
             batch_size: raw.batch_size as usize,
@@ -205,8 +307,12 @@ impl<'a> SamplerData<'a> {
             dim,
             neighbours,
             k,
+            model,
         };
         data.check_shape()?;
+        if let Some(model) = &model {
+            check_model_shape(model, n_items)?;
+        }
         Ok(data)
     }
 
@@ -254,6 +360,61 @@ impl<'a> SamplerData<'a> {
     pub fn neighbours_of(&self, item: usize) -> &'a [u32] {
         &self.neighbours[item * self.k..(item + 1) * self.k]
     }
+}
+
+/// Sizes of model tables for `n_items` items.
+fn check_model_shape(tables: &ModelTables<'_>, n_items: usize) -> Result<(), SamplerError> {
+    if tables.k == 0 || tables.k >= n_items {
+        return Err(SamplerError::parameter(
+            "model_k",
+            format!(
+                "{} must be at least 1 and smaller than the number of items ({n_items})",
+                tables.k
+            ),
+        ));
+    }
+    if tables.after_epoch == 0 {
+        return Err(SamplerError::parameter(
+            "model_epoch",
+            "tables must name the epoch they were computed after (at least 1)",
+        ));
+    }
+    for (name, table) in [
+        ("model_neighbours", tables.neighbours),
+        ("model_confusions", tables.confusions),
+    ] {
+        if table.len() != n_items * tables.k {
+            return Err(SamplerError::parameter(
+                name,
+                format!("expected {n_items} x {} ids, got {}", tables.k, table.len()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every id of the `n_items x k` table `name` is an item, and no row names its own item.
+fn check_table(name: &str, table: &[u32], n_items: usize, k: usize) -> Result<(), SamplerError> {
+    if k == 0 {
+        return Ok(());
+    }
+    for (item, row) in table.chunks_exact(k).enumerate() {
+        for &other in row {
+            if other as usize >= n_items {
+                return Err(SamplerError::parameter(
+                    name,
+                    format!("row {item} names item {other}, beyond the {n_items} items"),
+                ));
+            }
+            if other as usize == item {
+                return Err(SamplerError::parameter(
+                    name,
+                    format!("row {item} lists the item itself"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::OnceLock;
 
 use crate::abi::{
-    ABI_MAJOR, ABI_MINOR, AbiHeader, MAGIC, PluginDescriptor, RawBatches, RawInputs, RawStr,
-    STATUS_ERROR, STATUS_OK, STATUS_PANIC, Status, TextBuffer,
+    ABI_MAJOR, ABI_MINOR, AbiHeader, MAGIC, PluginDescriptor, RawBatches, RawInputs, RawModelNeeds,
+    RawStr, STATUS_ERROR, STATUS_OK, STATUS_PANIC, Status, TextBuffer,
 };
 use crate::{BatchSink, SamplerData, SamplerError, SamplerPlugin};
 
@@ -82,7 +82,7 @@ fn build<T: SamplerPlugin>() -> Descriptor {
         destroy: Some(destroy::<T>),
         neighbours_needed: Some(neighbours_needed::<T>),
         epoch: Some(epoch::<T>),
-        model_embeddings: None,
+        model_neighbours_needed: Some(model_neighbours_needed::<T>),
     };
     Descriptor {
         descriptor,
@@ -163,6 +163,30 @@ unsafe extern "C" fn neighbours_needed<T: SamplerPlugin>(
         let count = sampler.neighbours_needed() as u64;
         // SAFETY: the host passes a valid out-pointer.
         unsafe { *needed = count };
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn model_neighbours_needed<T: SamplerPlugin>(
+    state: *const c_void,
+    needs: *mut RawModelNeeds,
+    error: *mut TextBuffer,
+) -> Status {
+    guarded(error, || {
+        if state.is_null() || needs.is_null() {
+            return Err(null_argument("state or needs"));
+        }
+        // SAFETY: `state` came from `create::<T>` and is alive until `destroy`.
+        let sampler = unsafe { &*state.cast::<T>() };
+        let wanted = sampler.model_neighbours_needed();
+        // SAFETY: the host passes a valid out-pointer.
+        unsafe {
+            *needs = RawModelNeeds {
+                k: wanted.k as u64,
+                refresh_every: wanted.refresh_every,
+                _reserved: 0,
+            }
+        };
         Ok(())
     })
 }

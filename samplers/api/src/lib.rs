@@ -24,9 +24,9 @@ mod sampler;
 pub mod similarity;
 mod sink;
 
-pub use data::SamplerData;
+pub use data::{ModelTables, SamplerData};
 pub use error::SamplerError;
-pub use note::EpochNote;
+pub use note::{EpochNote, HardTable};
 pub use params::{Parameter, parameters, parse_config};
-pub use sampler::{EpochResult, Sampler, SamplerPlugin};
+pub use sampler::{EpochResult, ModelNeeds, Sampler, SamplerPlugin};
 pub use sink::{BatchSink, EpochBuffers};

@@ -12,6 +12,11 @@ use serde::{Deserialize, Serialize};
 /// ([`crate::contract::check_similarity_cap`]). Neighbours above the cap then do not count
 /// towards the hard promise. The key is left out of the JSON when unset, so notes without a cap
 /// read and write as before.
+///
+/// `table` (ABI 1.1) names the table whose rows the hard groups come from: the description
+/// neighbour table (the default, left out of the JSON) or `model_confusions`, the model's
+/// confusion table of the epoch's inputs; the harness checks `hardness_k` and measures the
+/// realised share against it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EpochNote {
@@ -21,6 +26,25 @@ pub struct EpochNote {
     pub hardness_k: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_similarity: Option<f64>,
+    #[serde(default, skip_serializing_if = "HardTable::is_text")]
+    pub table: HardTable,
+}
+
+/// Which neighbour table an epoch's hard groups come from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HardTable {
+    /// The description-embedding neighbour table (`neighbours`).
+    #[default]
+    Text,
+    /// The model's confusion table (`model_confusions`, ABI 1.1).
+    ModelConfusions,
+}
+
+impl HardTable {
+    fn is_text(&self) -> bool {
+        *self == HardTable::Text
+    }
 }
 
 impl EpochNote {
@@ -31,6 +55,7 @@ impl EpochNote {
             hard_ratio: 0.0,
             hardness_k: 0,
             max_similarity: None,
+            table: HardTable::Text,
         }
     }
 
@@ -41,7 +66,13 @@ impl EpochNote {
             hard_ratio,
             hardness_k,
             max_similarity: None,
+            table: HardTable::Text,
         }
+    }
+
+    /// The same note with its hard groups drawn from `table`.
+    pub fn from_table(self, table: HardTable) -> Self {
+        EpochNote { table, ..self }
     }
 
     /// The same note with a false-negative cap (`None`: no cap).
@@ -70,5 +101,13 @@ mod tests {
         let json = serde_json::to_string(&capped).unwrap();
         assert!(json.ends_with(r#","max_similarity":0.95}"#), "{json}");
         assert_eq!(serde_json::from_str::<EpochNote>(&json).unwrap(), capped);
+    }
+
+    #[test]
+    fn the_table_appears_in_the_json_only_when_not_the_text_table() {
+        let model = EpochNote::hard("ance", 0.5, 30).from_table(HardTable::ModelConfusions);
+        let json = serde_json::to_string(&model).unwrap();
+        assert!(json.ends_with(r#","table":"model_confusions"}"#), "{json}");
+        assert_eq!(serde_json::from_str::<EpochNote>(&json).unwrap(), model);
     }
 }

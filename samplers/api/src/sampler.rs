@@ -16,8 +16,36 @@ pub trait Sampler {
     /// How many nearest neighbours per item this configuration reads (0: none).
     fn neighbours_needed(&self) -> usize;
 
+    /// Which tables from the model under training this configuration reads (ABI 1.1).
+    fn model_neighbours_needed(&self) -> ModelNeeds;
+
     /// Writes the batches of `epoch` (numbered from 1) into `sink`.
     fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult;
+}
+
+/// The model tables a sampler asks for (ABI 1.1): `k` items per row of both tables (0: none),
+/// recomputed after the evaluation of every epoch divisible by `refresh_every`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ModelNeeds {
+    pub k: usize,
+    pub refresh_every: u32,
+}
+
+impl ModelNeeds {
+    /// No model tables.
+    pub const NONE: ModelNeeds = ModelNeeds {
+        k: 0,
+        refresh_every: 0,
+    };
+
+    /// Whether tables are due after the evaluation of `epoch`, in a run of `epochs` epochs
+    /// (never after the last: no epoch would read them).
+    pub fn refresh_after(&self, epoch: u32, epochs: u32) -> bool {
+        self.k > 0
+            && self.refresh_every > 0
+            && epoch < epochs
+            && epoch.is_multiple_of(self.refresh_every)
+    }
 }
 
 /// The one trait a sampler plugin implements; [`crate::export_sampler!`] exports it.
@@ -50,6 +78,12 @@ pub trait SamplerPlugin: Sized + 'static {
     /// How many nearest neighbours per item this configuration reads (0: none).
     fn neighbours_needed(&self) -> usize;
 
+    /// Which tables from the model under training this configuration reads (ABI 1.1); none
+    /// unless overridden.
+    fn model_neighbours_needed(&self) -> ModelNeeds {
+        ModelNeeds::NONE
+    }
+
     /// Writes the batches of `epoch` (numbered from 1) into `sink`.
     fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult;
 
@@ -62,6 +96,10 @@ pub trait SamplerPlugin: Sized + 'static {
 impl<T: SamplerPlugin> Sampler for T {
     fn neighbours_needed(&self) -> usize {
         SamplerPlugin::neighbours_needed(self)
+    }
+
+    fn model_neighbours_needed(&self) -> ModelNeeds {
+        SamplerPlugin::model_neighbours_needed(self)
     }
 
     fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {

@@ -9,7 +9,8 @@ use sampler_api::contract::{
 };
 use sampler_api::similarity::at_or_above;
 use sampler_api::{
-    BatchSink, EpochBuffers, EpochNote, EpochResult, Sampler, SamplerData, SamplerPlugin,
+    BatchSink, EpochBuffers, EpochNote, EpochResult, HardTable, ModelTables, Sampler, SamplerData,
+    SamplerPlugin,
 };
 
 use crate::{HardBatching, SimilarityCap};
@@ -93,6 +94,8 @@ pub struct Dataset {
     spec: DatasetSpec,
     embeddings: Vec<f32>,
     neighbours: Vec<u32>,
+    /// Synthetic model tables (ABI 1.1), `spec.k` wide, when asked for.
+    model: Option<Vec<u32>>,
 }
 
 impl Dataset {
@@ -105,7 +108,32 @@ impl Dataset {
             spec,
             embeddings: clusters.embeddings,
             neighbours,
+            model: None,
         }
+    }
+
+    /// The same dataset with model tables (as if computed after epoch 1) that disagree with the
+    /// description neighbours: the exact neighbours of another clustering of the items, used
+    /// as both the model's neighbour and its confusion table.
+    pub fn with_model_tables(self) -> Self {
+        let spec = &self.spec;
+        let other = fixtures::clustered_embeddings(
+            spec.n_items,
+            spec.n_clusters,
+            DIM,
+            SPREAD,
+            spec.seed ^ 0xA5CE,
+        );
+        let model = fixtures::exact_neighbours(&other.embeddings, DIM, spec.k);
+        Dataset {
+            model: Some(model),
+            ..self
+        }
+    }
+
+    /// The model tables' rows (the confusion table), if any.
+    pub fn model_table(&self) -> Option<&[u32]> {
+        self.model.as_deref()
     }
 
     /// Row-major `n_items x 8` embeddings.
@@ -131,6 +159,10 @@ impl Dataset {
             &self.neighbours,
             spec.k,
         )
+        .and_then(|data| match &self.model {
+            Some(model) => data.with_model_tables(ModelTables::new(model, model, spec.k, 1)),
+            None => Ok(data),
+        })
         .expect("fixtures make valid sampler inputs")
     }
 }
@@ -156,6 +188,10 @@ pub fn checked_epoch(
     let mut sink = buffers.sink();
     let note = fill(&mut sink).map_err(|e| TestCaseError::fail(format!("epoch failed: {e}")))?;
     check_epoch(&sink, data).map_err(|e| TestCaseError::fail(format!("{note:?}: {e}")))?;
+    // The hard promises hold against the table the note names.
+    let data = &data
+        .through(note.table)
+        .map_err(|e| TestCaseError::fail(format!("{note:?}: {e}")))?;
     let hard = hard_per_batch(data.batch_size(), note.hard_ratio);
     let shortfalls = hard_shortfalls(&sink, data, hard, note.hardness_k, note.max_similarity);
     prop_assert!(
@@ -208,11 +244,15 @@ pub fn check_sampler_epoch<S: Sampler>(
     };
     let sampler = new_sampler();
     let run = run_epoch(&sampler, &data, epoch)?;
+    let asked = match run.note.table {
+        HardTable::Text => sampler.neighbours_needed(),
+        HardTable::ModelConfusions => sampler.model_neighbours_needed().k,
+    };
     prop_assert!(
-        run.note.hardness_k <= sampler.neighbours_needed(),
+        run.note.hardness_k <= asked,
         "{:?} reads more than the {} neighbours asked for",
         run.note,
-        sampler.neighbours_needed()
+        asked
     );
 
     let other_epoch = if epoch > 1 { epoch - 1 } else { epoch + 1 };

@@ -2,10 +2,10 @@ use std::cell::Cell;
 use std::ffi::c_void;
 
 use crate::abi::{
-    RawStr, STATUS_ERROR, STATUS_OK, STATUS_PANIC, Status, TEXT_CAPACITY, TRUNCATION_MARK,
-    TextBuffer,
+    RawModelNeeds, RawStr, STATUS_ERROR, STATUS_OK, STATUS_PANIC, Status, TEXT_CAPACITY,
+    TRUNCATION_MARK, TextBuffer,
 };
-use crate::{BatchSink, EpochResult, Sampler, SamplerData, SamplerError};
+use crate::{BatchSink, EpochResult, ModelNeeds, Sampler, SamplerData, SamplerError};
 
 use super::{LoadedPlugin, PluginError};
 
@@ -22,6 +22,7 @@ pub struct ForeignSampler {
     plugin: LoadedPlugin,
     state: *mut c_void,
     neighbours_needed: usize,
+    model_needs: ModelNeeds,
     /// Calls of the plugin's `epoch` on this state so far, for messages.
     epoch_calls: Cell<u64>,
 }
@@ -121,6 +122,7 @@ impl ForeignSampler {
             plugin: plugin.clone(),
             state,
             neighbours_needed: 0,
+            model_needs: ModelNeeds::NONE,
             epoch_calls: Cell::new(0),
         };
         let mut needed = 0u64;
@@ -136,6 +138,32 @@ impl ForeignSampler {
             ));
         }
         sampler.neighbours_needed = usize::try_from(needed).unwrap_or(usize::MAX);
+        if let Some(model_neighbours_needed) = functions.model_neighbours_needed {
+            let mut needs = RawModelNeeds::default();
+            let mut raw_error = error.raw();
+            // SAFETY: as above; `needs` is a valid out-pointer for the call.
+            let status =
+                unsafe { model_neighbours_needed(sampler.state, &mut needs, &mut raw_error) };
+            if status != STATUS_OK {
+                return Err(call_error(
+                    "model_neighbours_needed".into(),
+                    failure(status, error.read(&raw_error)),
+                ));
+            }
+            if needs.k > 0 && needs.refresh_every == 0 {
+                return Err(call_error(
+                    "model_neighbours_needed".into(),
+                    format!(
+                        "asked for {} model neighbours with refresh_every 0 (must be at least 1)",
+                        needs.k
+                    ),
+                ));
+            }
+            sampler.model_needs = ModelNeeds {
+                k: usize::try_from(needs.k).unwrap_or(usize::MAX),
+                refresh_every: needs.refresh_every,
+            };
+        }
         Ok(sampler)
     }
 
@@ -148,6 +176,10 @@ impl ForeignSampler {
 impl Sampler for ForeignSampler {
     fn neighbours_needed(&self) -> usize {
         self.neighbours_needed
+    }
+
+    fn model_neighbours_needed(&self) -> ModelNeeds {
+        self.model_needs
     }
 
     fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use crate::Parameter;
 use crate::abi::{
     ABI_MAJOR, ABI_MINOR, AbiHeader, CreateFn, DESCRIPTOR_SIZES, DestroyFn, ENTRY_SYMBOL, EntryFn,
-    EpochFn, MAGIC, MAX_JSON_LEN, MAX_TEXT_LEN, ModelEmbeddingsFn, NeighboursNeededFn,
+    EpochFn, MAGIC, MAX_JSON_LEN, MAX_TEXT_LEN, ModelNeighboursNeededFn, NeighboursNeededFn,
     PluginDescriptor, RawStr,
 };
 use thiserror::Error;
@@ -103,6 +103,8 @@ pub(super) struct Functions {
     pub(super) destroy: Option<DestroyFn>,
     pub(super) neighbours_needed: NeighboursNeededFn,
     pub(super) epoch: EpochFn,
+    /// Set only for ABI 1.1 plugins that read model tables.
+    pub(super) model_neighbours_needed: Option<ModelNeighboursNeededFn>,
 }
 
 /// A sampler library that passed the ABI checks. The library is never unloaded: it is leaked
@@ -200,9 +202,15 @@ impl LoadedPlugin {
             neighbours_needed: checker
                 .required("neighbours_needed", descriptor.neighbours_needed)?,
             epoch: checker.required("epoch", descriptor.epoch)?,
+            // A set pointer must be code; in a 1.0 descriptor the slot was reserved, so it is
+            // never called.
+            model_neighbours_needed: checker
+                .optional(
+                    "model_neighbours_needed",
+                    descriptor.model_neighbours_needed,
+                )?
+                .filter(|_| header.abi_minor >= 1),
         };
-        // Reserved and never called by this host, but a set pointer must still be code.
-        checker.optional("model_embeddings", descriptor.model_embeddings)?;
         Ok(LoadedPlugin {
             name,
             version,
@@ -394,5 +402,5 @@ code_address!(
     DestroyFn,
     NeighboursNeededFn,
     EpochFn,
-    ModelEmbeddingsFn
+    ModelNeighboursNeededFn
 );

@@ -78,6 +78,6 @@ fn broken(fault: &str) -> PluginDescriptor {
         destroy: Some(refuse_destroy),
         neighbours_needed: Some(refuse_needed),
         epoch: Some(refuse_epoch),
-        model_embeddings: None,
+        model_neighbours_needed: None,
     }
 }
