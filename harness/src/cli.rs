@@ -170,9 +170,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let sweep = args.plan(&registry)?;
             let plan = &sweep.compare;
             if plan.plan_only {
-                anyhow::bail!(
-                    "--plan-only is for `harness compare`; a sweep writes sweep.csv when its runs finish"
-                );
+                // `harness report DIR` writes sweep.csv once the runs have finished.
+                let outcome = crate::compare::run(plan, &registry, &InterruptFlag::never())?;
+                print!("{}", plan_runs::next_steps(&plan.out, outcome.runs));
+                return Ok(ExitCode::SUCCESS);
             }
             let outcome = crate::compare::run(plan, &registry, &interrupt_flag(plan)?)?;
             if !outcome.table.is_empty() {
@@ -192,6 +193,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             Some(merged) => {
                 print!("{}", merged.table);
+                if let Some(sweep) = crate::sweep::report_if_sweep(&folder)? {
+                    print!("{sweep}");
+                }
                 if merged.missing.is_empty() {
                     return Ok(ExitCode::SUCCESS);
                 }

@@ -145,3 +145,24 @@ fn bad_sweeps_are_refused_before_any_run_naming_the_problem() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--grid is required"), "{stderr}");
 }
+
+#[test]
+fn a_planned_sweep_runs_anywhere_and_its_report_writes_the_sweep_files() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("planned");
+    let (code, stdout, stderr) = sweep(&out, &["hard_ratio=0.3,0.7"], &["--plan-only"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(out.join("plan.json").is_file() && !out.join("sweep.csv").exists());
+    let plan = out.to_str().unwrap();
+    let (code, _, stderr) = run(&["run", "--plan", plan, "--all", "--jobs", "2", "--quiet"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, stderr) = run(&["report", plan]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Sweep of hard"), "{stdout}");
+    let rows = csv::Reader::from_path(out.join("sweep.csv"))
+        .unwrap()
+        .records()
+        .count();
+    assert_eq!(rows, 2);
+    assert!(out.join("sweep.svg").is_file());
+}

@@ -77,13 +77,7 @@ impl SweepArgs {
         }
         let compare = args.plan()?;
         let labels = &compare.settings.samplers;
-        let read_back = match labels.split_first() {
-            Some((baseline, cells)) if baseline.target == BASELINE => {
-                Grid::from_labels(cells.iter().filter_map(|s| s.label.as_deref()))
-            }
-            _ => None,
-        };
-        let Some((sampler, grid)) = read_back else {
+        let Some((sampler, grid)) = read_back(labels) else {
             bail!(
                 "{}: this comparison is not a sweep (its samplers are {}); continue it with harness compare --resume",
                 compare.out.display(),
@@ -157,6 +151,28 @@ fn settings(
         }));
     }
     Ok(out)
+}
+
+/// The swept sampler and grid behind a comparison's sampler list (`random`, then one labelled
+/// entry per cell), or `None` when the comparison is not a sweep.
+pub fn read_back(samplers: &[SamplerSpec]) -> Option<(String, Grid)> {
+    match samplers.split_first() {
+        Some((baseline, cells)) if baseline.target == BASELINE => {
+            Grid::from_labels(cells.iter().filter_map(|s| s.label.as_deref()))
+        }
+        _ => None,
+    }
+}
+
+/// `sweep.csv`, `sweep.svg` and the sweep table of a planned folder when it holds a sweep with
+/// finished runs (for `harness report`, e.g. after the runs went through a cluster); `None`
+/// otherwise.
+pub fn report_if_sweep(folder: &std::path::Path) -> Result<Option<String>> {
+    let plan = crate::compare::plan_file::PlanFile::read(folder)?;
+    match read_back(&plan.settings.samplers) {
+        Some((sampler, grid)) => Ok(Some(report::write(folder, &sampler, &grid)?)),
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]
