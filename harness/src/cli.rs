@@ -62,6 +62,8 @@ pub enum Command {
     },
     /// Exact top-k cosine neighbour table of an embedding file: time, peak memory, bound.
     Knn(crate::commands::knn::KnnArgs),
+    /// MiniLM embeddings of a pairs table's descriptions, written as a float32 .npy.
+    Embed(crate::commands::embed::EmbedArgs),
 }
 
 /// Runs a parsed command; the exit code says whether checks passed.
@@ -112,6 +114,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Knn(args) => {
             print!("{}", crate::commands::knn::run(&args)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Embed(args) => {
+            print!("{}", crate::commands::embed::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
     }

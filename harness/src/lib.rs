@@ -23,3 +23,4 @@ pub mod report;
 pub mod sampler_set;
 pub mod selftest;
 pub mod table;
+pub mod text_embeddings;
