@@ -13,7 +13,7 @@ pub mod conformance;
 pub mod dataset;
 pub mod device;
 pub mod epochs;
-pub mod fnv;
+pub use models::fnv;
 pub mod neighbours;
 pub mod npy;
 pub mod openmp;

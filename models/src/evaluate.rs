@@ -30,7 +30,7 @@ pub(crate) fn evaluate(model: &DualEncoder, split: &SplitTensors) -> Result<Eval
             })
             .collect::<Result<Vec<Tensor>>>()?;
         let items = Tensor::cat(&items, 0);
-        let texts = model.embed_texts(&split.texts);
+        let texts = model.embed_texts(&split.texts)?;
         Ok(Evaluation {
             text_to_item: direction_metrics(&texts, &items)?,
             item_to_text: direction_metrics(&items, &texts)?,

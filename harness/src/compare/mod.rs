@@ -142,7 +142,7 @@ fn run_one(
     progress: &ProgressBar,
 ) -> Result<RunRecord> {
     let started = Instant::now();
-    let mut trainer = Trainer::new(plan.protocol, data, seed)?;
+    let mut trainer = Trainer::new(plan.protocol.clone(), data, seed)?;
     let mut buffers = EpochBuffers::new(view.n_items());
     let mut meter = HardnessMeter::new(view.n_items());
     let mut epochs: Vec<EpochRecord> = Vec::new();
