@@ -135,6 +135,8 @@ pub enum Command {
     /// Internal: a job the harness runs in a separate process (see `worker.rs`).
     #[command(hide = true)]
     Worker(WorkerArgs),
+    /// MiniLM embeddings of a pairs table's descriptions, written as a float32 .npy.
+    Embed(crate::commands::embed::EmbedArgs),
 }
 
 /// Exit code of a comparison in which some runs failed (the others' results are written).
@@ -254,6 +256,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Knn(args) => {
             print!("{}", crate::commands::knn::run(&args)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Embed(args) => {
+            print!("{}", crate::commands::embed::run(&args)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Worker(args) => Ok(crate::worker::serve(args)),

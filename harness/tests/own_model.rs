@@ -87,3 +87,206 @@ fn plain_embedding_pairs_train_the_dense_tower() {
         "{stderr}"
     );
 }
+
+/// Whether the MiniLM model is installed; without it a test says so and passes, unless
+/// `REQUIRE_MINILM=1` (CI) makes the missing model a failure.
+fn minilm_installed(test: &str) -> bool {
+    let installed = models::minilm::default_model_dir()
+        .is_some_and(|dir| dir.join("model.safetensors").is_file());
+    if !installed {
+        assert!(
+            std::env::var_os("REQUIRE_MINILM").is_none(),
+            "REQUIRE_MINILM is set but the MiniLM model is missing: run scripts/setup-minilm.sh"
+        );
+        eprintln!("skipping {test}: no MiniLM model (run scripts/setup-minilm.sh)");
+    }
+    installed
+}
+
+fn read_npy(path: &Path) -> harness::npy::NpyMatrix {
+    harness::npy::read_matrix(path).unwrap()
+}
+
+#[test]
+fn embed_writes_minilm_embeddings_and_caches_them() {
+    if !minilm_installed("embed_writes_minilm_embeddings_and_caches_them") {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let table = folder.path().join("pairs.csv");
+    std::fs::write(
+        &table,
+        "id,SMILES,description\n1,CCO,\"The molecule is ethanol, a primary alcohol.\"\n2,C,The molecule is methane.\n3,O,Water boils at 100℃.\n",
+    )
+    .unwrap();
+    let first = folder.path().join("first.npy");
+    let (code, stdout, stderr) = run(&[
+        "embed",
+        "--input",
+        table.to_str().unwrap(),
+        "--output",
+        first.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("embedded 3 descriptions of")
+            && stdout.contains("0 cut at 256 word pieces"),
+        "{stdout}"
+    );
+    let embeddings = read_npy(&first);
+    assert_eq!((embeddings.rows, embeddings.cols), (3, 384));
+    for row in embeddings.values.chunks(384) {
+        let norm: f32 = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+        assert!((norm - 1.0).abs() < 1e-5);
+    }
+
+    // The same texts again: read from the cache, identical.
+    let second = folder.path().join("second.npy");
+    let args = |output: &Path| {
+        vec![
+            "embed".to_string(),
+            "--input".into(),
+            table.display().to_string(),
+            "--output".into(),
+            output.display().to_string(),
+        ]
+    };
+    let (code, stdout, _) = run(&args(&second));
+    assert_eq!(code, 0);
+    let cached = stdout
+        .split("from the cache (")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("not a cache hit: {stdout}"))
+        .to_string();
+    assert_eq!(read_npy(&second), embeddings);
+
+    // A damaged cache file is reported, recomputed and replaced.
+    std::fs::write(&cached, b"\x93NUMPY damaged").unwrap();
+    let (code, stdout, stderr) = run(&args(&second));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stderr.contains("embedding cache: ignoring"), "{stderr}");
+    assert_eq!(read_npy(&second), embeddings);
+    assert_eq!(read_npy(Path::new(&cached)), embeddings);
+
+    // A folder without the model is named.
+    let (code, _, stderr) = run(&[
+        "embed",
+        "--input",
+        table.to_str().unwrap(),
+        "--output",
+        second.to_str().unwrap(),
+        "--model",
+        folder.path().to_str().unwrap(),
+        "--no-cache",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("tokenizer.json: missing (a MiniLM model folder holds"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn splits_without_embeddings_are_embedded_in_process() {
+    if !minilm_installed("splits_without_embeddings_are_embedded_in_process") {
+        return;
+    }
+    let folder = tempfile::tempdir().unwrap();
+    plain_pairs(folder.path());
+    std::fs::write(
+        folder.path().join("pairs.json"),
+        r#"{"name": "plain-minilm",
+            "train": {"table": "train.tsv", "items": "train.items.npy"},
+            "test": {"table": "test.tsv", "items": "test.items.npy"}}"#,
+    )
+    .unwrap();
+    let out = folder.path().join("out");
+    let mut args = one_epoch_compare("random", &out);
+    args.extend([
+        "--dataset".into(),
+        folder.path().join("pairs.json").display().to_string(),
+    ]);
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("train.tsv: 300 descriptions embedded with all-MiniLM-L6-v2"),
+        "{stderr}"
+    );
+    assert_eq!(first_run_cell(&out, "dataset"), "plain-minilm");
+
+    // A model folder that holds no model stops the plan before anything runs.
+    std::fs::write(
+        folder.path().join("pairs.json"),
+        r#"{"name": "plain-minilm", "text_model": "nowhere",
+            "train": {"table": "train.tsv", "items": "train.items.npy"},
+            "test": {"table": "test.tsv", "embeddings": "test.text.npy", "items": "test.items.npy"}}"#,
+    )
+    .unwrap();
+    let mut args = one_epoch_compare("random", &folder.path().join("refused"));
+    args.extend([
+        "--dataset".into(),
+        folder.path().join("pairs.json").display().to_string(),
+    ]);
+    let (code, _, stderr) = run(&args);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("the train split names no embeddings file, so its descriptions are embedded with all-MiniLM-L6-v2, but"),
+        "{stderr}"
+    );
+    assert!(!folder.path().join("refused").exists());
+}
+
+/// A committed TorchScript tower (written by `fixtures/torchscript/make_towers.py`).
+fn tower(name: &str) -> String {
+    format!(
+        "torchscript:{}/../fixtures/torchscript/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn a_torchscript_item_tower_trains_under_the_protocol() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("out");
+    let mut args = one_epoch_compare("random,hard", &out);
+    let epochs = args.iter().position(|arg| arg == "--epochs").unwrap() + 1;
+    args[epochs] = "3".into();
+    args.extend(["--item-encoder".into(), tower("dense_item_tower.pt")]);
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let version = first_run_cell(&out, "protocol_version");
+    assert!(
+        version.starts_with("torchscript-") && version.ends_with("+mlp-infonce/1"),
+        "{version}"
+    );
+    // Chance is 1/1000 on the held-out split; the file's weights alone do not retrieve, so an
+    // MRR well above it means the optimiser trained the module's parameters.
+    let mrr: f64 = first_run_cell(&out, "text_to_item_mrr").parse().unwrap();
+    assert!(mrr > 0.1, "text->item MRR {mrr}");
+
+    // Both towers from files, of widths 64 and 32: refused before training, naming both.
+    let mut args = one_epoch_compare("random", &folder.path().join("refused"));
+    args.extend([
+        "--item-encoder".into(),
+        tower("dense_item_tower.pt"),
+        "--text-tower".into(),
+        tower("text_tower_32.pt"),
+    ]);
+    let (code, _, stderr) = run(&args);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(
+            "dense_item_tower.pt returns 64 values per row but the text side torchscript:"
+        ) && stderr.contains("text_tower_32.pt returns 32: they must match"),
+        "{stderr}"
+    );
+    // A built-in item tower takes the width of a TorchScript text tower.
+    let out = folder.path().join("text");
+    let mut args = one_epoch_compare("random", &out);
+    args.extend(["--text-tower".into(), tower("text_tower_32.pt")]);
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(first_run_cell(&out, "protocol_version").starts_with("mlp+torchscript-"));
+}

@@ -66,11 +66,12 @@ fn chebi_epoch(c: &mut Criterion) {
         ItemEncoderKind::FingerprintMlp,
     ] {
         let protocol = ProtocolConfig {
-            item_encoder: encoder,
+            item_encoder: encoder.clone(),
             text_tower: TextTowerKind::Frozen,
             threads: 2,
             ..ProtocolConfig::default()
         };
+        let batch_size = protocol.batch_size;
         let mut trainer = Trainer::new(protocol, &data, 0).expect("the protocol is valid");
         let mut group = c.benchmark_group(format!("chebi20/{encoder}"));
         // Flat sampling: each of the 10 samples runs the epoch once (or a few times when fast).
@@ -82,7 +83,7 @@ fn chebi_epoch(c: &mut Criterion) {
         group.bench_function(format!("train_epoch/{}/batch-32", data.train.n), |b| {
             b.iter(|| {
                 trainer
-                    .train_epoch(0, order.chunks(protocol.batch_size))
+                    .train_epoch(0, order.chunks(batch_size))
                     .expect("rows are in range")
             })
         });

@@ -12,11 +12,12 @@ fn one_epoch(c: &mut Criterion) {
     let protocol = ProtocolConfig::default();
     let mut order: Vec<u32> = (0..data.train.n as u32).collect();
     Rng::for_stream(0, &[]).shuffle(&mut order);
+    let batch_size = protocol.batch_size;
     let mut trainer = Trainer::new(protocol, &data, 0).expect("the default protocol is valid");
     c.bench_function("train_epoch/synthetic-2000/batch-32", |b| {
         b.iter(|| {
             trainer
-                .train_epoch(0, order.chunks(protocol.batch_size))
+                .train_epoch(0, order.chunks(batch_size))
                 .expect("rows are in range")
         })
     });

@@ -23,6 +23,19 @@ pub enum ModelError {
     /// Only CPU and CUDA are supported.
     #[error("unsupported device {0:?}: use the CPU or a CUDA device")]
     UnsupportedDevice(tch::Device),
+    /// A TorchScript tower could not be loaded or run, or returned the wrong shape.
+    #[error("{file}: {message}")]
+    Script { file: String, message: String },
+    /// The two towers embed into spaces of different widths.
+    #[error(
+        "the item tower {item} returns {item_width} values per row but the text side {text} returns {text_width}: they must match (frozen and projection keep the text features' width, mlp gives the shared width 64, a TorchScript text tower its own)"
+    )]
+    TowerWidths {
+        item: String,
+        item_width: i64,
+        text: String,
+        text_width: i64,
+    },
     /// A score matrix handed to the metrics has the wrong size or a NaN.
     #[error("invalid score matrix: {0}")]
     InvalidScores(String),

@@ -41,7 +41,7 @@ pub(crate) fn embed_split(model: &DualEncoder, split: &SplitTensors) -> Result<(
                 model.embed_items(&batch, &mut Mode::Eval)
             })
             .collect::<Result<Vec<Tensor>>>()?;
-        Ok((Tensor::cat(&items, 0), model.embed_texts(&split.texts)))
+        Ok((Tensor::cat(&items, 0), model.embed_texts(&split.texts)?))
     })
 }
 

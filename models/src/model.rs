@@ -5,11 +5,12 @@ use crate::fingerprint::{FingerprintBatch, FingerprintMlp};
 use crate::graph::{GraphBatch, GraphEncoderConfig, GraphTransformer};
 use crate::head::l2_normalised;
 use crate::protocol::{ItemEncoderKind, TextTowerKind};
+use crate::script::ScriptTower;
 use crate::tower::{Tower, TowerConfig};
 use crate::{ModelError, Result};
 
 /// Architecture and sizes of the dual encoder.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DualEncoderConfig {
     /// The item encoder.
     pub item_encoder: ItemEncoderKind,
@@ -32,12 +33,15 @@ pub struct DualEncoderConfig {
 }
 
 impl DualEncoderConfig {
-    /// Width of both towers' embeddings: the text width when the text side is frozen or
-    /// projected, the shared width with the MLP text tower.
+    /// Width of the built-in towers' embeddings: the text width when the text side is frozen or
+    /// projected, the shared width with the MLP text tower. (A TorchScript text tower sets the
+    /// width itself; see [`DualEncoder::new`].)
     pub fn output_dim(&self) -> i64 {
         match self.text_tower {
             TextTowerKind::Mlp => self.shared_dim,
-            TextTowerKind::Frozen | TextTowerKind::Projection => self.text_dim,
+            TextTowerKind::Frozen | TextTowerKind::Projection | TextTowerKind::TorchScript(_) => {
+                self.text_dim
+            }
         }
     }
 }
@@ -58,6 +62,7 @@ enum ItemEncoder {
     Mlp(Tower),
     Graph(Box<GraphTransformer>),
     Fingerprint(FingerprintMlp),
+    Script(ScriptTower),
 }
 
 #[derive(Debug)]
@@ -65,6 +70,7 @@ enum TextEncoder {
     Mlp(Tower),
     Frozen,
     Projection(nn::Linear),
+    Script(ScriptTower),
 }
 
 /// Two towers mapping items and texts into one space where matching pairs score high.
@@ -75,16 +81,30 @@ pub struct DualEncoder {
 }
 
 impl DualEncoder {
-    /// A dual encoder whose variables live under `path` (initialised from libtorch's generator).
-    pub fn new(path: nn::Path, config: &DualEncoderConfig) -> Self {
-        let output_dim = config.output_dim();
+    /// A dual encoder whose variables live under `path` (initialised from libtorch's generator,
+    /// or read from TorchScript files). A TorchScript text tower sets the width of the item
+    /// tower; a TorchScript item tower must give the width of the text side, or this is an
+    /// error naming both widths.
+    pub fn new(path: nn::Path, config: &DualEncoderConfig) -> Result<Self> {
+        // A script text tower is loaded first to learn its width; loading draws no random
+        // numbers, so the built-in towers' initial weights stay what they were.
+        let text_script = match &config.text_tower {
+            TextTowerKind::TorchScript(file) => {
+                Some(ScriptTower::load(&path / "text_tower", file)?)
+            }
+            _ => None,
+        };
+        let output_dim = match &text_script {
+            Some(script) => script.output_width(config.text_dim, path.device())?,
+            None => config.output_dim(),
+        };
         let tower = |input_dim| TowerConfig {
             input_dim,
             hidden: config.hidden,
             output_dim,
         };
         let item_path = &path / "item_tower";
-        let item_encoder = match config.item_encoder {
+        let item_encoder = match &config.item_encoder {
             ItemEncoderKind::Mlp => {
                 ItemEncoder::Mlp(Tower::new(item_path, &tower(config.item_dim)))
             }
@@ -106,21 +126,48 @@ impl DualEncoder {
                 output_dim,
                 config.dropout,
             )),
+            ItemEncoderKind::TorchScript(file) => {
+                let script = ScriptTower::load(item_path, file)?;
+                let width = script.output_width(config.item_dim, path.device())?;
+                if width != output_dim {
+                    return Err(ModelError::TowerWidths {
+                        item: config.item_encoder.to_string(),
+                        item_width: width,
+                        text: config.text_tower.to_string(),
+                        text_width: output_dim,
+                    });
+                }
+                ItemEncoder::Script(script)
+            }
         };
         let text_path = &path / "text_tower";
-        let text_encoder = match config.text_tower {
-            TextTowerKind::Mlp => TextEncoder::Mlp(Tower::new(text_path, &tower(config.text_dim))),
-            TextTowerKind::Frozen => TextEncoder::Frozen,
-            TextTowerKind::Projection => TextEncoder::Projection(nn::linear(
+        let text_encoder = match (&config.text_tower, text_script) {
+            (_, Some(script)) => TextEncoder::Script(script),
+            (TextTowerKind::Mlp, None) => {
+                TextEncoder::Mlp(Tower::new(text_path, &tower(config.text_dim)))
+            }
+            (TextTowerKind::Projection, None) => TextEncoder::Projection(nn::linear(
                 text_path / "projection",
                 config.text_dim,
                 output_dim,
                 Default::default(),
             )),
+            (TextTowerKind::Frozen | TextTowerKind::TorchScript(_), None) => TextEncoder::Frozen,
         };
-        DualEncoder {
+        Ok(DualEncoder {
             item_encoder,
             text_encoder,
+        })
+    }
+
+    /// Switches the TorchScript towers' training behaviour (dropout, batch norm) on or off; the
+    /// built-in towers take it per call (see [`Mode`]).
+    pub fn set_training(&mut self, training: bool) {
+        if let ItemEncoder::Script(script) = &mut self.item_encoder {
+            script.set_training(training);
+        }
+        if let TextEncoder::Script(script) = &mut self.text_encoder {
+            script.set_training(training);
         }
     }
 
@@ -134,6 +181,9 @@ impl DualEncoder {
             (ItemEncoder::Fingerprint(encoder), ItemBatch::Fingerprints(batch)) => {
                 Ok(encoder.forward(batch, mode))
             }
+            (ItemEncoder::Script(script), ItemBatch::Dense(features)) => {
+                script.forward(&[features], features.size()[0])
+            }
             _ => Err(ModelError::InvalidData(
                 "the item batch is not in the form the item encoder reads".into(),
             )),
@@ -141,11 +191,12 @@ impl DualEncoder {
     }
 
     /// Unit-norm embeddings of a `rows x text_dim` batch of text features.
-    pub fn embed_texts(&self, texts: &Tensor) -> Tensor {
+    pub fn embed_texts(&self, texts: &Tensor) -> Result<Tensor> {
         match &self.text_encoder {
-            TextEncoder::Mlp(tower) => tower.forward(texts),
-            TextEncoder::Frozen => l2_normalised(texts),
-            TextEncoder::Projection(linear) => l2_normalised(&texts.apply(linear)),
+            TextEncoder::Mlp(tower) => Ok(tower.forward(texts)),
+            TextEncoder::Frozen => Ok(l2_normalised(texts)),
+            TextEncoder::Projection(linear) => Ok(l2_normalised(&texts.apply(linear))),
+            TextEncoder::Script(script) => script.forward(&[texts], texts.size()[0]),
         }
     }
 
@@ -156,7 +207,7 @@ impl DualEncoder {
         texts: &Tensor,
         mode: &mut Mode<'_>,
     ) -> Result<(Tensor, Tensor)> {
-        Ok((self.embed_items(items, mode)?, self.embed_texts(texts)))
+        Ok((self.embed_items(items, mode)?, self.embed_texts(texts)?))
     }
 }
 
@@ -184,7 +235,8 @@ mod tests {
         let (vs, model, items, texts) = seeded(0, || {
             let vs = nn::VarStore::new(tch::Device::Cpu);
             let model =
-                DualEncoder::new(vs.root(), &config(ItemEncoderKind::Mlp, TextTowerKind::Mlp));
+                DualEncoder::new(vs.root(), &config(ItemEncoderKind::Mlp, TextTowerKind::Mlp))
+                    .unwrap();
             let items = Tensor::randn([5, 6], (tch::Kind::Float, tch::Device::Cpu));
             let texts = Tensor::randn([5, 4], (tch::Kind::Float, tch::Device::Cpu));
             (vs, model, items, texts)
@@ -205,7 +257,7 @@ mod tests {
     fn frozen_texts_are_only_normalised_and_have_no_variables() {
         let vs = nn::VarStore::new(tch::Device::Cpu);
         let config = config(ItemEncoderKind::FingerprintMlp, TextTowerKind::Frozen);
-        let model = seeded(0, || DualEncoder::new(vs.root(), &config));
+        let model = seeded(0, || DualEncoder::new(vs.root(), &config)).unwrap();
         assert_eq!(config.output_dim(), 4);
         assert!(
             vs.variables()
@@ -217,6 +269,7 @@ mod tests {
         assert!(
             model
                 .embed_texts(&texts)
+                .unwrap()
                 .allclose(&expected, 1e-6, 1e-7, false)
         );
     }
@@ -225,7 +278,7 @@ mod tests {
     fn a_batch_of_the_wrong_form_is_an_error() {
         let vs = nn::VarStore::new(tch::Device::Cpu);
         let config = config(ItemEncoderKind::GraphTransformer, TextTowerKind::Projection);
-        let model = seeded(0, || DualEncoder::new(vs.root(), &config));
+        let model = seeded(0, || DualEncoder::new(vs.root(), &config)).unwrap();
         let dense = ItemBatch::Dense(Tensor::zeros([2, 6], (tch::Kind::Float, tch::Device::Cpu)));
         assert!(model.embed_items(&dense, &mut Mode::Eval).is_err());
     }

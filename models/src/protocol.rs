@@ -4,14 +4,18 @@ use std::str::FromStr;
 use tch::Device;
 
 use crate::loss::LinearTemperature;
+use crate::script::ScriptFile;
 use crate::{ModelError, Result};
 
 /// Names the default protocol (MLP item and text towers); [`ProtocolConfig::protocol_version`]
 /// names every architecture. Change it whenever results would change.
 pub const PROTOCOL_VERSION: &str = "dual-mlp-infonce/1";
 
+/// Prefix of a TorchScript tower on the command line: `torchscript:PATH`.
+const SCRIPT_PREFIX: &str = "torchscript:";
+
 /// Which network turns items into embeddings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ItemEncoderKind {
     /// Linear -> LayerNorm -> ReLU -> Linear on dense item vectors (the synthetic task).
     Mlp,
@@ -19,10 +23,12 @@ pub enum ItemEncoderKind {
     GraphTransformer,
     /// A hashed circular fingerprint of each molecule, then an MLP: the quick molecule option.
     FingerprintMlp,
+    /// A TorchScript module on dense item vectors (see [`crate::script`]).
+    TorchScript(ScriptFile),
 }
 
 /// Which network turns text features into embeddings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TextTowerKind {
     /// Linear -> LayerNorm -> ReLU -> Linear into the shared space (the synthetic task).
     Mlp,
@@ -31,68 +37,93 @@ pub enum TextTowerKind {
     Frozen,
     /// One trainable linear map of the text features (keeping their width), L2-normalised.
     Projection,
+    /// A TorchScript module on the text features (see [`crate::script`]).
+    TorchScript(ScriptFile),
 }
 
 impl ItemEncoderKind {
-    /// Every item encoder, in the order help text lists them.
+    /// Every built-in item encoder, in the order help text lists them.
     pub const ALL: [ItemEncoderKind; 3] = [
         ItemEncoderKind::Mlp,
         ItemEncoderKind::GraphTransformer,
         ItemEncoderKind::FingerprintMlp,
     ];
 
-    /// The name flags and protocol versions use.
-    pub fn name(self) -> &'static str {
+    /// The name flags and protocol versions use (`torchscript` for every TorchScript file).
+    pub fn name(&self) -> &'static str {
         match self {
             ItemEncoderKind::Mlp => "mlp",
             ItemEncoderKind::GraphTransformer => "graph-transformer",
             ItemEncoderKind::FingerprintMlp => "fingerprint-mlp",
+            ItemEncoderKind::TorchScript(_) => "torchscript",
         }
     }
 
     /// Revision of the encoder's architecture, part of the protocol version: 2 for the molecule
     /// encoders since they follow the PyTorch reference (its initialisation, attention dropout,
     /// batch LayerNorm, tanh attention pooling, evaluation in batches of 64).
-    fn revision(self) -> u32 {
+    fn revision(&self) -> u32 {
         match self {
-            ItemEncoderKind::Mlp => 1,
+            ItemEncoderKind::Mlp | ItemEncoderKind::TorchScript(_) => 1,
             ItemEncoderKind::GraphTransformer | ItemEncoderKind::FingerprintMlp => 2,
         }
     }
 
     /// Whether the encoder reads molecular graphs (rather than dense vectors).
-    pub fn reads_graphs(self) -> bool {
-        self != ItemEncoderKind::Mlp
+    pub fn reads_graphs(&self) -> bool {
+        matches!(
+            self,
+            ItemEncoderKind::GraphTransformer | ItemEncoderKind::FingerprintMlp
+        )
     }
 }
 
 impl TextTowerKind {
-    /// Every text tower, in the order help text lists them.
+    /// Every built-in text tower, in the order help text lists them.
     pub const ALL: [TextTowerKind; 3] = [
         TextTowerKind::Mlp,
         TextTowerKind::Frozen,
         TextTowerKind::Projection,
     ];
 
-    /// The name flags and protocol versions use.
-    pub fn name(self) -> &'static str {
+    /// The name flags and protocol versions use (`torchscript` for every TorchScript file).
+    pub fn name(&self) -> &'static str {
         match self {
             TextTowerKind::Mlp => "mlp",
             TextTowerKind::Frozen => "frozen",
             TextTowerKind::Projection => "projection",
+            TextTowerKind::TorchScript(_) => "torchscript",
         }
     }
 }
 
-/// Parses one of `names` into its value, or says which names exist.
-fn parse_named<T: Copy>(text: &str, all: &[T], name: fn(T) -> &'static str) -> Result<T, String> {
+/// The part of a protocol version naming a tower: its name, and for a TorchScript file the
+/// digest of its bytes (so two files never share a version).
+fn version_part(name: &str, script: Option<&ScriptFile>) -> String {
+    match script {
+        Some(file) => format!("{name}-{}", file.digest),
+        None => name.to_string(),
+    }
+}
+
+/// Parses `torchscript:PATH` (reading the file's digest) or one of the built-in `names`, or
+/// says which names exist.
+fn parse_named<T: Clone>(
+    text: &str,
+    all: &[T],
+    name: fn(&T) -> &'static str,
+    script: fn(ScriptFile) -> T,
+) -> Result<T, String> {
+    if let Some(path) = text.strip_prefix(SCRIPT_PREFIX) {
+        return ScriptFile::read(std::path::Path::new(path)).map(script);
+    }
     all.iter()
-        .copied()
-        .find(|&kind| name(kind) == text)
+        .find(|kind| name(kind) == text)
+        .cloned()
         .ok_or_else(|| {
-            let names: Vec<&str> = all.iter().map(|&kind| name(kind)).collect();
+            let names: Vec<&str> = all.iter().map(name).collect();
             format!(
-                "unknown name '{text}': expected one of {}",
+                "unknown name '{text}': expected one of {} or {SCRIPT_PREFIX}PATH",
                 names.join(", ")
             )
         })
@@ -101,31 +132,37 @@ fn parse_named<T: Copy>(text: &str, all: &[T], name: fn(T) -> &'static str) -> R
 impl FromStr for ItemEncoderKind {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        parse_named(text, &Self::ALL, Self::name)
+        parse_named(text, &Self::ALL, Self::name, ItemEncoderKind::TorchScript)
     }
 }
 
 impl FromStr for TextTowerKind {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
-        parse_named(text, &Self::ALL, Self::name)
+        parse_named(text, &Self::ALL, Self::name, TextTowerKind::TorchScript)
     }
 }
 
 impl fmt::Display for ItemEncoderKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        match self {
+            ItemEncoderKind::TorchScript(file) => file.fmt(f),
+            other => f.write_str(other.name()),
+        }
     }
 }
 
 impl fmt::Display for TextTowerKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        match self {
+            TextTowerKind::TorchScript(file) => file.fmt(f),
+            other => f.write_str(other.name()),
+        }
     }
 }
 
 /// Every setting of the fixed protocol that samplers are compared under.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProtocolConfig {
     /// Passes over the training split.
     pub epochs: u32,
@@ -195,11 +232,24 @@ impl Default for ProtocolConfig {
 impl ProtocolConfig {
     /// Names the architecture and protocol, for reports: [`PROTOCOL_VERSION`] for the MLP towers,
     /// otherwise `<item encoder>+<text tower>-infonce/<revision>`, e.g.
-    /// `graph-transformer+frozen-infonce/2`.
+    /// `graph-transformer+frozen-infonce/2`; a TorchScript tower is `torchscript-<digest>`.
     pub fn protocol_version(&self) -> String {
-        match (self.item_encoder, self.text_tower) {
+        let item_script = match &self.item_encoder {
+            ItemEncoderKind::TorchScript(file) => Some(file),
+            _ => None,
+        };
+        let text_script = match &self.text_tower {
+            TextTowerKind::TorchScript(file) => Some(file),
+            _ => None,
+        };
+        match (&self.item_encoder, &self.text_tower) {
             (ItemEncoderKind::Mlp, TextTowerKind::Mlp) => PROTOCOL_VERSION.to_string(),
-            (item, text) => format!("{item}+{text}-infonce/{}", item.revision()),
+            (item, text) => format!(
+                "{}+{}-infonce/{}",
+                version_part(item.name(), item_script),
+                version_part(text.name(), text_script),
+                item.revision()
+            ),
         }
     }
 
@@ -355,7 +405,7 @@ mod tests {
         for item_encoder in ItemEncoderKind::ALL {
             for text_tower in TextTowerKind::ALL {
                 let config = ProtocolConfig {
-                    item_encoder,
+                    item_encoder: item_encoder.clone(),
                     text_tower,
                     ..ProtocolConfig::default()
                 };
@@ -374,14 +424,20 @@ mod tests {
     #[test]
     fn kinds_parse_from_their_names() {
         for kind in ItemEncoderKind::ALL {
-            assert_eq!(kind.name().parse::<ItemEncoderKind>(), Ok(kind));
+            assert_eq!(kind.name().parse::<ItemEncoderKind>(), Ok(kind.clone()));
         }
         for kind in TextTowerKind::ALL {
-            assert_eq!(kind.to_string().parse::<TextTowerKind>(), Ok(kind));
+            assert_eq!(kind.to_string().parse::<TextTowerKind>(), Ok(kind.clone()));
         }
         assert_eq!(
             "gnn".parse::<ItemEncoderKind>().unwrap_err(),
-            "unknown name 'gnn': expected one of mlp, graph-transformer, fingerprint-mlp"
+            "unknown name 'gnn': expected one of mlp, graph-transformer, fingerprint-mlp or torchscript:PATH"
+        );
+        assert!(
+            "torchscript:/no/such.pt"
+                .parse::<TextTowerKind>()
+                .unwrap_err()
+                .starts_with("cannot read /no/such.pt: ")
         );
     }
 

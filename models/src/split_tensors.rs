@@ -32,7 +32,7 @@ pub(crate) struct SplitTensors {
 
 impl SplitTensors {
     /// Prepares a checked split (see [`check_paired_data`]) for `encoder` on `device`.
-    pub fn new(split: &PairedSplit, encoder: ItemEncoderKind, device: Device) -> Self {
+    pub fn new(split: &PairedSplit, encoder: &ItemEncoderKind, device: Device) -> Self {
         // Vec lengths fit in i64 on every 64-bit target libtorch supports.
         let matrix = |values: &[f32], dim: usize| {
             Tensor::from_slice(values)
@@ -95,7 +95,7 @@ impl SplitTensors {
 
 /// Checks that both splits are non-empty, consistently shaped and finite, and that their items
 /// are what `encoder` reads.
-pub(crate) fn check_paired_data(data: &PairedData, encoder: ItemEncoderKind) -> Result<()> {
+pub(crate) fn check_paired_data(data: &PairedData, encoder: &ItemEncoderKind) -> Result<()> {
     let invalid = |message: String| Err(ModelError::InvalidData(message));
     for (name, split) in [("train", &data.train), ("test", &data.test)] {
         if split.n == 0 || split.text_dim == 0 {

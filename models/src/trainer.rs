@@ -75,12 +75,12 @@ impl Trainer {
     /// Sets libtorch's process-wide thread count.
     pub fn new(config: ProtocolConfig, data: &PairedData, seed: u64) -> Result<Self> {
         config.validate()?;
-        check_paired_data(data, config.item_encoder)?;
+        check_paired_data(data, &config.item_encoder)?;
         // `validate` bounds `threads` to i32.
         tch::set_num_threads(config.threads as i32);
         let shape = DualEncoderConfig {
-            item_encoder: config.item_encoder,
-            text_tower: config.text_tower,
+            item_encoder: config.item_encoder.clone(),
+            text_tower: config.text_tower.clone(),
             item_dim: match &data.train.items {
                 ItemFeatures::Dense { dim, .. } => *dim as i64,
                 ItemFeatures::Graphs(_) => 0,
@@ -97,6 +97,7 @@ impl Trainer {
             let model = DualEncoder::new(variables.root(), &shape);
             (variables, model)
         });
+        let model = model?;
         let adamw = nn::AdamW {
             beta1: config.beta1,
             beta2: config.beta2,
@@ -104,12 +105,14 @@ impl Trainer {
             ..nn::AdamW::default()
         };
         let optimizer = adamw.build(&variables, config.learning_rate)?;
+        let train = SplitTensors::new(&data.train, &config.item_encoder, config.device);
+        let test = SplitTensors::new(&data.test, &config.item_encoder, config.device);
         Ok(Trainer {
             config,
             model,
             optimizer,
-            train: SplitTensors::new(&data.train, config.item_encoder, config.device),
-            test: SplitTensors::new(&data.test, config.item_encoder, config.device),
+            train,
+            test,
             dropout_rng: DropoutRng::new(seed),
             _variables: variables,
         })
@@ -134,18 +137,26 @@ impl Trainer {
             temperature,
         };
         let mut loss_sum = 0.0;
-        for (index, batch) in batches.into_iter().enumerate() {
-            self.check_rows(index, batch)?;
-            if batch.len() < 2 {
-                stats.skipped_batches += 1;
-                continue;
-            }
-            let started = Instant::now();
-            loss_sum += self.step(batch, temperature)?;
-            stats.seconds_in_steps += started.elapsed().as_secs_f64();
-            stats.steps += 1;
-            stats.items += batch.len();
-        }
+        // TorchScript towers train in training mode and are evaluated in evaluation mode.
+        self.model.set_training(true);
+        let trained: Result<()> = batches
+            .into_iter()
+            .enumerate()
+            .try_for_each(|(index, batch)| {
+                self.check_rows(index, batch)?;
+                if batch.len() < 2 {
+                    stats.skipped_batches += 1;
+                    return Ok(());
+                }
+                let started = Instant::now();
+                loss_sum += self.step(batch, temperature)?;
+                stats.seconds_in_steps += started.elapsed().as_secs_f64();
+                stats.steps += 1;
+                stats.items += batch.len();
+                Ok(())
+            });
+        self.model.set_training(false);
+        trained?;
         stats.mean_loss = (stats.steps > 0).then(|| loss_sum / stats.steps as f64);
         Ok(stats)
     }

@@ -57,12 +57,15 @@ fn token_ids_and_embeddings_match_sentence_transformers() {
     assert_eq!(rows.len(), 5);
     let texts: Vec<&str> = rows.iter().map(|row| row.description.as_str()).collect();
     // Batches of two: rows of different lengths share a padded batch.
-    let embeddings = embedder.embed(&texts, 2, |_| {}).unwrap();
+    let embedded = embedder.embed(&texts, 2, |_| {}).unwrap();
+    let embeddings = &embedded.values;
     let dim = EMBEDDING_DIM as usize;
     for (i, row) in rows.iter().enumerate() {
-        let ids = embedder.token_ids(&row.description, i).unwrap();
+        let (ids, truncated) = embedder.token_ids(&row.description, i).unwrap();
         assert_eq!(ids, row.ids, "token ids of test row {}", row.test_row);
         assert_eq!(ids.len(), row.n_tokens.min(MAX_TOKENS));
+        assert_eq!(truncated, row.n_tokens > MAX_TOKENS);
+        assert_eq!(embedded.truncated_rows.contains(&i), truncated);
         let embedding = &embeddings[i * dim..(i + 1) * dim];
         for (got, want) in embedding.iter().zip(&row.first8) {
             assert!(

@@ -119,7 +119,7 @@ fn the_graph_transformer_overfits_sixteen_molecules() {
 #[test]
 fn the_fingerprint_tower_overfits_sixteen_molecules() {
     for text_tower in [TextTowerKind::Frozen, TextTowerKind::Projection] {
-        let config = protocol(ItemEncoderKind::FingerprintMlp, text_tower);
+        let config = protocol(ItemEncoderKind::FingerprintMlp, text_tower.clone());
         let (losses, _) = losses(config, 0, 60);
         assert!(losses[59] < losses[0] * 0.3, "{text_tower}: {losses:?}");
     }
@@ -131,9 +131,9 @@ fn training_with_dropout_is_deterministic_for_a_seed() {
         ItemEncoderKind::GraphTransformer,
         ItemEncoderKind::FingerprintMlp,
     ] {
-        let config = protocol(encoder, TextTowerKind::Projection);
-        let first = losses(config, 5, 4);
-        assert_eq!(first, losses(config, 5, 4), "{encoder}");
+        let config = protocol(encoder.clone(), TextTowerKind::Projection);
+        let first = losses(config.clone(), 5, 4);
+        assert_eq!(first, losses(config.clone(), 5, 4), "{encoder}");
         assert_ne!(first.0, losses(config, 6, 4).0, "{encoder}");
     }
 }

@@ -76,13 +76,14 @@ pub struct RunSettings {
     /// Stop at a SMILES that does not parse instead of skipping its pair (and listing it).
     #[arg(long)]
     pub strict: bool,
-    /// Item encoder: mlp, graph-transformer or fingerprint-mlp [default: mlp for dense items
-    /// (synthetic, manifests with items files), graph-transformer for molecule datasets].
+    /// Item encoder: mlp, graph-transformer, fingerprint-mlp or torchscript:PATH (a module
+    /// saved from PyTorch, forward(x: [B, F]) -> [B, D], on dense items) [default: mlp for dense
+    /// items (synthetic, manifests with items files), graph-transformer for molecule datasets].
     #[arg(long, value_name = "NAME")]
     #[serde_as(as = "Option<DisplayFromStr>")]
     pub item_encoder: Option<ItemEncoderKind>,
-    /// Text side: mlp, frozen or projection [default: mlp for synthetic, frozen for datasets on
-    /// disk].
+    /// Text side: mlp, frozen, projection or torchscript:PATH (forward(x: [B, E]) -> [B, D])
+    /// [default: mlp for synthetic, frozen for datasets on disk].
     #[arg(long, value_name = "NAME")]
     #[serde_as(as = "Option<DisplayFromStr>")]
     pub text_tower: Option<TextTowerKind>,
@@ -377,12 +378,12 @@ impl RunSettings {
     /// read the dataset's items.
     fn architecture(&self, dataset: &DatasetSpec) -> Result<(ItemEncoderKind, TextTowerKind)> {
         let molecules = dataset.has_molecules();
-        let item_encoder = self.item_encoder.unwrap_or(if molecules {
+        let item_encoder = self.item_encoder.clone().unwrap_or(if molecules {
             ItemEncoderKind::GraphTransformer
         } else {
             ItemEncoderKind::Mlp
         });
-        let text_tower = self.text_tower.unwrap_or(match dataset {
+        let text_tower = self.text_tower.clone().unwrap_or(match dataset {
             DatasetSpec::Synthetic => TextTowerKind::Mlp,
             DatasetSpec::Files(_) => TextTowerKind::Frozen,
         });

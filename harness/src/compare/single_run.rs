@@ -129,7 +129,7 @@ fn run_one(
     emit: &mut dyn FnMut(RunEvent),
 ) -> Result<RunRecord> {
     let started = Instant::now();
-    let mut trainer = Trainer::new(*protocol, data, seed)?;
+    let mut trainer = Trainer::new(protocol.clone(), data, seed)?;
     let mut buffers = EpochBuffers::new(view.n_items());
     let mut meter = HardnessMeter::new(view.n_items());
     let mut epochs: Vec<EpochRecord> = Vec::new();

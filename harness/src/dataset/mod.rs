@@ -2,7 +2,8 @@
 //!
 //! * `synthetic`: the built-in task, generated in code (see `fixtures::synthetic_task`).
 //! * Datasets on disk, per split a pairs table (see [`table`]) and a float32 `.npy` of
-//!   description embeddings in the table's row order (see [`npy`]); named by a JSON manifest
+//!   description embeddings in the table's row order (see [`npy`]; a split without one has its
+//!   descriptions embedded by all-MiniLM-L6-v2, see [`text_embeddings`]); named by a JSON manifest
 //!   (see [`Manifest`]) or by `chebi20` plus a folder holding `train.tsv`, `test.tsv`,
 //!   `train.minilm.npy` and `test.minilm.npy`. Items are molecules (the table holds
 //!   `id, SMILES, description`) or, when the manifest names an items `.npy` per split, dense
@@ -26,6 +27,7 @@ use serde::Deserialize;
 
 use crate::fnv::Fnv1a;
 use crate::npy::NpyMatrix;
+use crate::text_embeddings;
 use table::{TableLayout, TableRow, parse_table};
 
 /// Which dataset `--dataset` names: `synthetic`, `chebi20` or the path of a manifest (`.json`).
@@ -75,7 +77,9 @@ pub struct SplitFiles {
     /// `id, description` rows when `items` is given).
     pub table: PathBuf,
     /// float32 `.npy` of shape `[rows, dim]`: row `i` embeds the description of table row `i`.
-    pub embeddings: PathBuf,
+    /// Without it the descriptions are embedded with all-MiniLM-L6-v2 (and cached).
+    #[serde(default)]
+    pub embeddings: Option<PathBuf>,
     /// float32 `.npy` of shape `[rows, features]`: row `i` is the item of table row `i`. Without
     /// it the items are the table's molecules.
     #[serde(default)]
@@ -94,6 +98,10 @@ pub struct Manifest {
     pub train: SplitFiles,
     /// Held-out pairs (the retrieval gallery).
     pub test: SplitFiles,
+    /// The MiniLM model folder that embeds the descriptions of a split without an embeddings
+    /// file; default: `$SAMPLER_HARNESS_MINILM`, else the installed model.
+    #[serde(default)]
+    pub text_model: Option<PathBuf>,
 }
 
 /// A dataset resolved to what must be generated or read.
@@ -165,9 +173,10 @@ impl Manifest {
         let folder = path.parent().unwrap_or(Path::new(""));
         for split in [&mut manifest.train, &mut manifest.test] {
             split.table = folder.join(&split.table);
-            split.embeddings = folder.join(&split.embeddings);
+            split.embeddings = split.embeddings.as_ref().map(|path| folder.join(path));
             split.items = split.items.as_ref().map(|items| folder.join(items));
         }
+        manifest.text_model = manifest.text_model.as_ref().map(|path| folder.join(path));
         if manifest.train.items.is_some() != manifest.test.items.is_some() {
             let (with, without) = if manifest.train.items.is_some() {
                 ("train", "test")
@@ -194,13 +203,14 @@ impl Manifest {
     pub fn chebi20(folder: &Path) -> Self {
         let split = |name: &str| SplitFiles {
             table: folder.join(format!("{name}.tsv")),
-            embeddings: folder.join(format!("{name}.minilm.npy")),
+            embeddings: Some(folder.join(format!("{name}.minilm.npy"))),
             items: None,
         };
         Manifest {
             name: "chebi20".into(),
             train: split("train"),
             test: split("test"),
+            text_model: None,
         }
     }
 
@@ -208,23 +218,49 @@ impl Manifest {
     fn files(&self) -> Vec<(&'static str, &Path)> {
         let mut files = vec![
             ("train table", self.train.table.as_path()),
-            ("train embeddings", &self.train.embeddings),
             ("test table", &self.test.table),
-            ("test embeddings", &self.test.embeddings),
         ];
-        for (role, items) in [
+        for (role, file) in [
+            ("train embeddings", &self.train.embeddings),
+            ("test embeddings", &self.test.embeddings),
             ("train items", &self.train.items),
             ("test items", &self.test.items),
         ] {
-            if let Some(items) = items {
-                files.push((role, items));
+            if let Some(file) = file {
+                files.push((role, file));
             }
         }
         files
     }
 
-    /// The first file that does not exist, as an error (so a bad path fails before any work).
+    /// The first file that does not exist, as an error (so a bad path fails before any work),
+    /// and, when a split's descriptions are to be embedded, a missing MiniLM model.
     pub fn check_files_exist(&self) -> Result<(), DatasetError> {
+        if let Some((name, split)) = [("train", &self.train), ("test", &self.test)]
+            .into_iter()
+            .find(|(_, split)| split.embeddings.is_none())
+        {
+            let model = self
+                .text_model
+                .clone()
+                .or_else(models::minilm::default_model_dir);
+            if !model
+                .as_ref()
+                .is_some_and(|dir| dir.join("model.safetensors").is_file())
+            {
+                return Err(DatasetError::at(
+                    &split.table,
+                    0,
+                    format!(
+                        "the {name} split names no embeddings file, so its descriptions are embedded with all-MiniLM-L6-v2, but {}",
+                        match model {
+                            Some(dir) => format!("{} holds no model.safetensors: run scripts/setup-minilm.sh or set the manifest's \"text_model\"", dir.display()),
+                            None => "no model folder is known: run scripts/setup-minilm.sh or set the manifest's \"text_model\"".into(),
+                        }
+                    ),
+                ));
+            }
+        }
         match self.files().into_iter().find(|(_, path)| !path.is_file()) {
             Some((role, path)) => Err(DatasetError::InFile {
                 path: path.to_path_buf(),
@@ -366,6 +402,7 @@ fn read_bytes(path: &Path) -> Result<Vec<u8>, DatasetError> {
 fn read_split<'a>(
     name: &'static str,
     files: &'a SplitFiles,
+    text_model: Option<&Path>,
     hash: &mut Fnv1a,
 ) -> Result<RawSplit<'a>, DatasetError> {
     let layout = if files.items.is_some() {
@@ -377,8 +414,14 @@ fn read_split<'a>(
     feed_file(hash, &table_bytes);
     let rows = parse_table(&files.table, &table_bytes, layout)
         .map_err(|(line, message)| DatasetError::at(&files.table, line, message))?;
-    let embeddings = read_npy_rows(&files.embeddings, &files.table, &rows, "embedding", hash)?;
-    check_rows(&files.embeddings, &files.table, &rows, &embeddings, true)?;
+    let embeddings = match &files.embeddings {
+        Some(path) => {
+            let embeddings = read_npy_rows(path, &files.table, &rows, "embedding", hash)?;
+            check_rows(path, &files.table, &rows, &embeddings, true)?;
+            embeddings
+        }
+        None => embed_descriptions(&files.table, &rows, text_model, hash)?,
+    };
     let items = match &files.items {
         Some(path) => {
             let items = read_npy_rows(path, &files.table, &rows, "item", hash)?;
@@ -395,6 +438,48 @@ fn read_split<'a>(
         embeddings,
         items,
     })
+}
+
+/// The MiniLM embeddings of a table's descriptions (from the embedding cache when it holds
+/// them), fed to the fingerprint.
+fn embed_descriptions(
+    table: &Path,
+    rows: &[TableRow],
+    text_model: Option<&Path>,
+    hash: &mut Fnv1a,
+) -> Result<NpyMatrix, DatasetError> {
+    let texts: Vec<&str> = rows.iter().map(|row| row.description.as_str()).collect();
+    let options = text_embeddings::EmbedOptions {
+        model: text_model.map(Path::to_path_buf),
+        ..text_embeddings::EmbedOptions::default()
+    };
+    let embedded = text_embeddings::embed(&texts, &options)
+        .map_err(|e| DatasetError::at(table, 0, format!("cannot embed its descriptions: {e}")))?;
+    eprintln!(
+        "{}: {} descriptions embedded with all-MiniLM-L6-v2 {}",
+        table.display(),
+        texts.len(),
+        match &embedded.cache_hit {
+            Some(file) => format!("(from the cache, {})", file.display()),
+            None => format!("in {:.1} s", embedded.seconds),
+        }
+    );
+    for value in &embedded.values {
+        hash.feed(&value.to_le_bytes());
+    }
+    Ok(NpyMatrix {
+        rows: texts.len(),
+        cols: models::minilm::EMBEDDING_DIM as usize,
+        values: embedded.values,
+    })
+}
+
+/// Where a split's description embeddings come from, for messages.
+fn embeddings_source(files: &SplitFiles) -> String {
+    match &files.embeddings {
+        Some(path) => path.display().to_string(),
+        None => format!("the MiniLM embeddings of {}", files.table.display()),
+    }
 }
 
 /// The width of a split's item vectors and the file they come from, when it has an items file.
@@ -583,16 +668,21 @@ fn build_molecule_split(
 
 fn load_files(manifest: &Manifest, strict: bool) -> Result<LoadedDataset, DatasetError> {
     let mut hash = Fnv1a::new();
-    let train = read_split("train", &manifest.train, &mut hash)?;
-    let test = read_split("test", &manifest.test, &mut hash)?;
+    let text_model = manifest.text_model.as_deref();
+    let train = read_split("train", &manifest.train, text_model, &mut hash)?;
+    let test = read_split("test", &manifest.test, text_model, &mut hash)?;
     if test.embeddings.cols != train.embeddings.cols {
+        let (path, subject) = match &manifest.test.embeddings {
+            Some(path) => (path.as_path(), "has"),
+            None => (manifest.test.table.as_path(), "its MiniLM embeddings have"),
+        };
         return Err(DatasetError::at(
-            &manifest.test.embeddings,
+            path,
             0,
             format!(
-                "has {} values per row, but {} has {}",
+                "{subject} {} values per row, but {} has {}",
                 test.embeddings.cols,
-                manifest.train.embeddings.display(),
+                embeddings_source(&manifest.train),
                 train.embeddings.cols
             ),
         ));

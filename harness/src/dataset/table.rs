@@ -83,6 +83,32 @@ pub fn parse_table(
     Ok(rows)
 }
 
+/// The layout a table's header announces: two fields are `id, description`, anything else is
+/// read as `id, SMILES, description` (and refused by [`parse_table`] unless it has three).
+pub fn detect_layout(path: &Path, bytes: &[u8]) -> TableLayout {
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let is_csv = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let fields = if is_csv {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(header)
+            .records()
+            .next()
+            .and_then(Result::ok)
+            .map_or(0, |record| record.len())
+    } else {
+        header.split(|&b| b == b'\t').count()
+    };
+    if fields == TableLayout::Plain.columns().len() {
+        TableLayout::Plain
+    } else {
+        TableLayout::Molecules
+    }
+}
+
 /// Checks a row's fields and builds it.
 fn row(
     line: usize,
@@ -276,6 +302,27 @@ mod tests {
         assert_eq!(
             plain("id\tdescription\na\t \n").unwrap_err(),
             (2, "the description field is empty".into())
+        );
+    }
+
+    #[test]
+    fn layouts_are_detected_from_the_header() {
+        let detect = |name: &str, text: &str| detect_layout(Path::new(name), text.as_bytes());
+        assert_eq!(
+            detect("a.tsv", "id\tdescription\n1\tx\n"),
+            TableLayout::Plain
+        );
+        assert_eq!(
+            detect("a.tsv", "CID\tSMILES\tdescription\n"),
+            TableLayout::Molecules
+        );
+        assert_eq!(
+            detect("a.csv", "\"id, name\",description\n"),
+            TableLayout::Plain
+        );
+        assert_eq!(
+            detect("a.csv", "id,smiles,description"),
+            TableLayout::Molecules
         );
     }
 

@@ -81,7 +81,7 @@ impl NeighbourCache {
     /// The default cache (see the module documentation), or `None` when disabled or when no
     /// home folder is known.
     pub fn from_env() -> Option<Self> {
-        default_dir(|name| std::env::var_os(name)).map(Self::in_dir)
+        default_dir(|name| std::env::var_os(name), "neighbours").map(Self::in_dir)
     }
 
     /// The folder holding the files.
@@ -178,8 +178,9 @@ pub fn cached_neighbour_table(embeddings: &[f32], dim: usize, k: usize) -> Resul
     }
 }
 
-/// The default folder, reading the environment through `var`.
-fn default_dir(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+/// The folder `sub` of the harness's cache (see the module documentation), reading the
+/// environment through `var`; `None` when the cache is off or no home folder is known.
+pub(crate) fn default_dir(var: impl Fn(&str) -> Option<OsString>, sub: &str) -> Option<PathBuf> {
     let root = match var(CACHE_ENV) {
         Some(value) if value == "off" => return None,
         Some(value) if !value.is_empty() => PathBuf::from(value),
@@ -189,7 +190,7 @@ fn default_dir(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
             .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".cache")))?
             .join("sampler-harness"),
     };
-    Some(root.join("neighbours"))
+    Some(root.join(sub))
 }
 
 impl TableKey {
@@ -553,7 +554,7 @@ mod tests {
                     .map(|(_, value)| OsString::from(value))
             }
         };
-        let dir = |pairs| default_dir(env(pairs));
+        let dir = |pairs| default_dir(env(pairs), "neighbours");
         assert_eq!(
             dir(&[("HOME", "/home/a")]),
             Some(PathBuf::from("/home/a/.cache/sampler-harness/neighbours"))

@@ -61,6 +61,15 @@ pub fn default_model_dir() -> Option<PathBuf> {
     Some(cache.join("sampler-harness/all-minilm-l6-v2"))
 }
 
+/// Sentence embeddings of a list of texts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Embeddings {
+    /// Row-major `texts x EMBEDDING_DIM`, unit rows, in the texts' order.
+    pub values: Vec<f32>,
+    /// Texts (0-based) whose word pieces were cut at [`MAX_TOKENS`].
+    pub truncated_rows: Vec<usize>,
+}
+
 /// all-MiniLM-L6-v2, loaded once, embedding texts in batches.
 #[derive(Debug)]
 pub struct SentenceEmbedder {
@@ -102,8 +111,8 @@ impl SentenceEmbedder {
     }
 
     /// The word-piece ids the model reads for `text`: [CLS], at most `MAX_TOKENS - 2` pieces,
-    /// [SEP]; `row` names the text in an error.
-    pub fn token_ids(&self, text: &str, row: usize) -> Result<Vec<u32>, TextModelError> {
+    /// [SEP]; and whether pieces were cut off. `row` names the text in an error.
+    pub fn token_ids(&self, text: &str, row: usize) -> Result<(Vec<u32>, bool), TextModelError> {
         let encoding = self
             .tokenizer
             .encode(text, true)
@@ -111,36 +120,46 @@ impl SentenceEmbedder {
                 row,
                 message: e.to_string(),
             })?;
-        Ok(encoding.get_ids().to_vec())
+        Ok((
+            encoding.get_ids().to_vec(),
+            !encoding.get_overflowing().is_empty(),
+        ))
     }
 
-    /// Unit-norm embeddings of `texts`, row-major `texts.len() x EMBEDDING_DIM`. Texts are
-    /// embedded longest first in batches of `batch_size` of similar length (so little padding is
-    /// computed); `progress` hears how many texts each finished batch held.
+    /// Unit-norm embeddings of `texts`. Texts are embedded longest first in batches of
+    /// `batch_size` of similar length (so little padding is computed); `progress` hears how many
+    /// texts each finished batch held.
     pub fn embed(
         &self,
         texts: &[&str],
         batch_size: usize,
         mut progress: impl FnMut(usize),
-    ) -> Result<Vec<f32>, TextModelError> {
-        let ids = texts
-            .iter()
-            .enumerate()
-            .map(|(row, text)| self.token_ids(text, row))
-            .collect::<Result<Vec<_>, _>>()?;
+    ) -> Result<Embeddings, TextModelError> {
+        let mut ids = Vec::with_capacity(texts.len());
+        let mut truncated_rows = Vec::new();
+        for (row, text) in texts.iter().enumerate() {
+            let (row_ids, truncated) = self.token_ids(text, row)?;
+            ids.push(row_ids);
+            if truncated {
+                truncated_rows.push(row);
+            }
+        }
         let mut order: Vec<usize> = (0..ids.len()).collect();
         order.sort_by_key(|&row| Reverse(ids[row].len()));
         let dim = EMBEDDING_DIM as usize;
-        let mut embeddings = vec![0.0f32; ids.len() * dim];
+        let mut values = vec![0.0f32; ids.len() * dim];
         for rows in order.chunks(batch_size.max(1)) {
             let batch: Vec<&[u32]> = rows.iter().map(|&row| ids[row].as_slice()).collect();
-            let values = Vec::<f32>::try_from(self.embed_ids(&batch)?.flatten(0, -1))?;
-            for (&row, embedding) in rows.iter().zip(values.chunks_exact(dim)) {
-                embeddings[row * dim..(row + 1) * dim].copy_from_slice(embedding);
+            let embedded = Vec::<f32>::try_from(self.embed_ids(&batch)?.flatten(0, -1))?;
+            for (&row, embedding) in rows.iter().zip(embedded.chunks_exact(dim)) {
+                values[row * dim..(row + 1) * dim].copy_from_slice(embedding);
             }
             progress(rows.len());
         }
-        Ok(embeddings)
+        Ok(Embeddings {
+            values,
+            truncated_rows,
+        })
     }
 
     /// `[batch, EMBEDDING_DIM]` unit-norm embeddings of token-id sequences (padded here).

@@ -91,7 +91,7 @@ fn one_step_matches_the_pytorch_reference() {
         ..ProtocolConfig::default()
     };
     let data = parity_data();
-    let mut trainer = Trainer::new(config, &data, 5).unwrap();
+    let mut trainer = Trainer::new(config.clone(), &data, 5).unwrap();
     let rows: Vec<u32> = (0..data.train.n as u32).collect();
     let root = "item_tower";
     let before = reference_state(&trainer._variables.variables(), root);

@@ -1,4 +1,5 @@
-//! 64-bit FNV-1a, the one hash behind dataset fingerprints and neighbour-table checksums: fast,
+//! 64-bit FNV-1a, the one hash behind dataset fingerprints, cache keys and checksums and the
+//! digests of TorchScript files: fast,
 //! dependency-free and stable across platforms and releases (it is written into files).
 
 /// An FNV-1a 64 hash being fed bytes.
