@@ -203,7 +203,7 @@ fn splits_without_embeddings_are_embedded_in_process() {
     )
     .unwrap();
     let out = folder.path().join("out");
-    let mut args = one_epoch_compare("random", &out);
+    let mut args = quiet_compare("random", 1, 1, &out);
     args.extend([
         "--dataset".into(),
         folder.path().join("pairs.json").display().to_string(),
@@ -224,7 +224,7 @@ fn splits_without_embeddings_are_embedded_in_process() {
             "test": {"table": "test.tsv", "embeddings": "test.text.npy", "items": "test.items.npy"}}"#,
     )
     .unwrap();
-    let mut args = one_epoch_compare("random", &folder.path().join("refused"));
+    let mut args = quiet_compare("random", 1, 1, &folder.path().join("refused"));
     args.extend([
         "--dataset".into(),
         folder.path().join("pairs.json").display().to_string(),
@@ -250,7 +250,7 @@ fn tower(name: &str) -> String {
 fn a_torchscript_item_tower_trains_under_the_protocol() {
     let folder = tempfile::tempdir().unwrap();
     let out = folder.path().join("out");
-    let mut args = one_epoch_compare("random,hard", &out);
+    let mut args = quiet_compare("random,hard", 1, 1, &out);
     let epochs = args.iter().position(|arg| arg == "--epochs").unwrap() + 1;
     args[epochs] = "3".into();
     args.extend(["--item-encoder".into(), tower("dense_item_tower.pt")]);
@@ -267,7 +267,7 @@ fn a_torchscript_item_tower_trains_under_the_protocol() {
     assert!(mrr > 0.1, "text->item MRR {mrr}");
 
     // Both towers from files, of widths 64 and 32: refused before training, naming both.
-    let mut args = one_epoch_compare("random", &folder.path().join("refused"));
+    let mut args = quiet_compare("random", 1, 1, &folder.path().join("refused"));
     args.extend([
         "--item-encoder".into(),
         tower("dense_item_tower.pt"),
@@ -284,7 +284,7 @@ fn a_torchscript_item_tower_trains_under_the_protocol() {
     );
     // A built-in item tower takes the width of a TorchScript text tower.
     let out = folder.path().join("text");
-    let mut args = one_epoch_compare("random", &out);
+    let mut args = quiet_compare("random", 1, 1, &out);
     args.extend(["--text-tower".into(), tower("text_tower_32.pt")]);
     let (code, stdout, stderr) = run(&args);
     assert_eq!(code, 0, "{stdout}{stderr}");
