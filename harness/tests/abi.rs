@@ -29,13 +29,13 @@ fn wrong_headers_are_refused_with_file_and_versions() {
             "major",
             &[
                 "libabi_mismatch_plugin",
-                "plugin ABI 2.0",
-                "harness's ABI 1.0",
+                "plugin ABI 2.1",
+                "harness's ABI 1.1",
             ],
         ),
-        ("minor", &["plugin ABI 1.1", "newer than the harness"]),
+        ("minor", &["plugin ABI 1.2", "newer than the harness"]),
         ("magic", &["not a sampler plugin of this harness"]),
-        ("size", &["descriptor of", "ABI 1.0 descriptors have"]),
+        ("size", &["descriptor of", "ABI 1.1 descriptors have"]),
         ("null", &["returned no descriptor"]),
     ];
     for (fault, phrases) in cases {

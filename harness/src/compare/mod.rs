@@ -86,6 +86,7 @@ pub fn run(
     for &seed in &plan.seeds {
         inputs.view(plan.protocol.batch_size, seed, plan.drop_last())?;
     }
+    check_towers(plan, data)?;
     let plan_file = plan_file(plan, &samplers, &loaded, inputs.k)?;
     let pending: Vec<usize> = if plan.resume {
         let stored = PlanFile::read(&plan.out)?;
@@ -171,6 +172,22 @@ pub fn run(
         interrupted: outcome.interrupted,
         runs: plan_file.runs.len(),
     })
+}
+
+/// TorchScript towers are built once here, so that a file that does not load or widths that do
+/// not match are refused before anything is written (a built-in tower cannot fail that way).
+fn check_towers(plan: &ComparePlan, data: &paired_data::PairedData) -> Result<()> {
+    let scripted = matches!(
+        plan.protocol.item_encoder,
+        models::ItemEncoderKind::TorchScript(_)
+    ) || matches!(
+        plan.protocol.text_tower,
+        models::TextTowerKind::TorchScript(_)
+    );
+    if scripted {
+        models::Trainer::new(plan.protocol.clone(), data, plan.seeds[0])?;
+    }
+    Ok(())
 }
 
 /// Longest a sampler's creation may take when `--run-timeout` does not say.

@@ -1,7 +1,7 @@
 //! A plugin with a deliberately wrong descriptor header, for the harness's ABI-refusal tests.
 //!
 //! `ABI_MISMATCH_FAULT` (read when the entry symbol is called) chooses the fault: `major`
-//! (ABI 2.0), `minor` (a minor version newer than the harness's), `magic`, `size`, or `null`
+//! (the next major ABI), `minor` (a minor version newer than the harness's), `magic`, `size`, or `null`
 //! (no descriptor). The plugin is never meant to get past the header checks, so its functions
 //! only report that they should not have been called.
 
