@@ -75,11 +75,10 @@ fn chebi_epoch(c: &mut Criterion) {
         let mut trainer = Trainer::new(protocol, &data, 0).expect("the protocol is valid");
         let mut group = c.benchmark_group(format!("chebi20/{encoder}"));
         // Flat sampling: each of the 10 samples runs the epoch once (or a few times when fast).
-        let seconds = if encoder.reads_graphs() { 40 } else { 10 };
         group
             .sample_size(10)
             .sampling_mode(SamplingMode::Flat)
-            .measurement_time(Duration::from_secs(seconds));
+            .measurement_time(Duration::from_secs(40));
         group.bench_function(format!("train_epoch/{}/batch-32", data.train.n), |b| {
             b.iter(|| {
                 trainer

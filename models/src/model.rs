@@ -1,11 +1,11 @@
-use tch::{Tensor, nn};
+use tch::{Kind, Tensor, nn};
 
 use crate::dropout::Mode;
 use crate::fingerprint::{FingerprintBatch, FingerprintMlp};
 use crate::graph::{GraphBatch, GraphEncoderConfig, GraphTransformer};
 use crate::head::l2_normalised;
 use crate::protocol::{ItemEncoderKind, TextTowerKind};
-use crate::script::ScriptTower;
+use crate::script::{ScriptInput, ScriptTower};
 use crate::tower::{Tower, TowerConfig};
 use crate::{ModelError, Result};
 
@@ -16,8 +16,8 @@ pub struct DualEncoderConfig {
     pub item_encoder: ItemEncoderKind,
     /// The text side.
     pub text_tower: TextTowerKind,
-    /// Width of a dense item feature vector (read by the MLP item encoder only).
-    pub item_dim: i64,
+    /// Width of a dense item feature vector; `None` when the items are molecular graphs.
+    pub item_dim: Option<i64>,
     /// Width of a text feature vector.
     pub text_dim: i64,
     /// Hidden width of the towers and graph layers.
@@ -49,9 +49,9 @@ impl DualEncoderConfig {
 /// A batch of items in the form its encoder reads.
 #[derive(Debug)]
 pub enum ItemBatch {
-    /// `rows x item_dim` dense features (the MLP encoder).
+    /// `rows x item_dim` dense features (the MLP encoder or a TorchScript one).
     Dense(Tensor),
-    /// Molecular graphs (the graph transformer).
+    /// Molecular graphs (the graph transformer or a TorchScript tower).
     Graphs(GraphBatch),
     /// Molecular fingerprints (the fingerprint MLP).
     Fingerprints(FingerprintBatch),
@@ -94,8 +94,12 @@ impl DualEncoder {
             }
             _ => None,
         };
+        let device = path.device();
         let output_dim = match &text_script {
-            Some(script) => script.output_width(config.text_dim, path.device())?,
+            Some(script) => {
+                let probe = Tensor::zeros([2, config.text_dim], (Kind::Float, device));
+                script.output_width(ScriptInput::Dense(&probe))?
+            }
             None => config.output_dim(),
         };
         let tower = |input_dim| TowerConfig {
@@ -106,7 +110,10 @@ impl DualEncoder {
         let item_path = &path / "item_tower";
         let item_encoder = match &config.item_encoder {
             ItemEncoderKind::Mlp => {
-                ItemEncoder::Mlp(Tower::new(item_path, &tower(config.item_dim)))
+                let item_dim = config.item_dim.ok_or_else(|| {
+                    ModelError::InvalidData("the mlp item encoder reads dense vectors".into())
+                })?;
+                ItemEncoder::Mlp(Tower::new(item_path, &tower(item_dim)))
             }
             ItemEncoderKind::GraphTransformer => {
                 ItemEncoder::Graph(Box::new(GraphTransformer::new(
@@ -128,7 +135,13 @@ impl DualEncoder {
             )),
             ItemEncoderKind::TorchScript(file) => {
                 let script = ScriptTower::load(item_path, file)?;
-                let width = script.output_width(config.item_dim, path.device())?;
+                let width = match config.item_dim {
+                    Some(item_dim) => {
+                        let probe = Tensor::zeros([2, item_dim], (Kind::Float, device));
+                        script.output_width(ScriptInput::Dense(&probe))?
+                    }
+                    None => script.output_width(ScriptInput::Graphs(&GraphBatch::probe(device)))?,
+                };
                 if width != output_dim {
                     return Err(ModelError::TowerWidths {
                         item: config.item_encoder.to_string(),
@@ -182,7 +195,10 @@ impl DualEncoder {
                 Ok(encoder.forward(batch, mode))
             }
             (ItemEncoder::Script(script), ItemBatch::Dense(features)) => {
-                script.forward(&[features], features.size()[0])
+                script.forward(ScriptInput::Dense(features))
+            }
+            (ItemEncoder::Script(script), ItemBatch::Graphs(batch)) => {
+                script.forward(ScriptInput::Graphs(batch))
             }
             _ => Err(ModelError::InvalidData(
                 "the item batch is not in the form the item encoder reads".into(),
@@ -196,7 +212,7 @@ impl DualEncoder {
             TextEncoder::Mlp(tower) => Ok(tower.forward(texts)),
             TextEncoder::Frozen => Ok(l2_normalised(texts)),
             TextEncoder::Projection(linear) => Ok(l2_normalised(&texts.apply(linear))),
-            TextEncoder::Script(script) => script.forward(&[texts], texts.size()[0]),
+            TextEncoder::Script(script) => script.forward(ScriptInput::Dense(texts)),
         }
     }
 
@@ -220,7 +236,7 @@ mod tests {
         DualEncoderConfig {
             item_encoder,
             text_tower,
-            item_dim: 6,
+            item_dim: Some(6),
             text_dim: 4,
             hidden: 8,
             shared_dim: 3,

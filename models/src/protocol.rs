@@ -23,7 +23,8 @@ pub enum ItemEncoderKind {
     GraphTransformer,
     /// A hashed circular fingerprint of each molecule, then an MLP: the quick molecule option.
     FingerprintMlp,
-    /// A TorchScript module on dense item vectors (see [`crate::script`]).
+    /// A TorchScript module on dense item vectors or on molecular graphs, whichever the dataset
+    /// holds (see [`crate::script`] for both contracts).
     TorchScript(ScriptFile),
 }
 
@@ -69,12 +70,14 @@ impl ItemEncoderKind {
         }
     }
 
-    /// Whether the encoder reads molecular graphs (rather than dense vectors).
-    pub fn reads_graphs(&self) -> bool {
-        matches!(
-            self,
-            ItemEncoderKind::GraphTransformer | ItemEncoderKind::FingerprintMlp
-        )
+    /// Whether the encoder reads items of this form: molecular graphs when `molecules`, dense
+    /// vectors otherwise. A TorchScript tower reads either (its contract follows the dataset).
+    pub fn reads(&self, molecules: bool) -> bool {
+        match self {
+            ItemEncoderKind::Mlp => !molecules,
+            ItemEncoderKind::GraphTransformer | ItemEncoderKind::FingerprintMlp => molecules,
+            ItemEncoderKind::TorchScript(_) => true,
+        }
     }
 }
 

@@ -3,14 +3,18 @@
 //! under the fixed protocol like the built-in towers (their parameters join the optimiser).
 //!
 //! Contracts: a dense item tower is `forward(x: Tensor[B, F]) -> Tensor[B, D]`, a text tower
-//! `forward(x: Tensor[B, E]) -> Tensor[B, D]` (float32). The harness L2-normalises the output.
+//! `forward(x: Tensor[B, E]) -> Tensor[B, D]` (float32), a molecule tower
+//! `forward(x, edge_index, edge_attr, batch, num_graphs: int) -> Tensor[B, D]` on the batch's
+//! graphs (see [`GraphBatch::script_inputs`] for the tensors). The harness L2-normalises the
+//! output.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use tch::{Kind, Tensor, TrainableCModule, nn};
+use tch::{IValue, Kind, Tensor, TrainableCModule, nn};
 
 use crate::fnv::Fnv1a;
+use crate::graph::GraphBatch;
 use crate::head::l2_normalised;
 use crate::{ModelError, Result};
 
@@ -42,6 +46,41 @@ impl fmt::Display for ScriptFile {
     }
 }
 
+/// What a TorchScript tower reads: `B` dense rows or a batch of `B` molecular graphs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ScriptInput<'a> {
+    Dense(&'a Tensor),
+    Graphs(&'a GraphBatch),
+}
+
+impl ScriptInput<'_> {
+    /// Rows `B` the output must have.
+    fn rows(&self) -> i64 {
+        match self {
+            ScriptInput::Dense(x) => x.size()[0],
+            ScriptInput::Graphs(batch) => batch.n_molecules,
+        }
+    }
+
+    /// What the module is called with, for errors.
+    fn contract(&self) -> &'static str {
+        match self {
+            ScriptInput::Dense(_) => "dense rows, forward(x: Tensor[B, F])",
+            ScriptInput::Graphs(_) => {
+                "molecule graphs, forward(x, edge_index, edge_attr, batch, num_graphs: int)"
+            }
+        }
+    }
+
+    /// The arguments of `forward`.
+    fn arguments(&self) -> Vec<IValue> {
+        match self {
+            ScriptInput::Dense(x) => vec![IValue::Tensor(x.shallow_clone())],
+            ScriptInput::Graphs(batch) => batch.script_inputs().into(),
+        }
+    }
+}
+
 /// A loaded TorchScript tower whose parameters live in the trainer's variable store.
 pub(crate) struct ScriptTower {
     module: TrainableCModule,
@@ -63,7 +102,10 @@ impl ScriptTower {
         let mut module =
             TrainableCModule::load(&file.path, path).map_err(|e| ModelError::Script {
                 file: file.to_string(),
-                message: format!("is not a loadable TorchScript module: {e}"),
+                message: format!(
+                    "is not a loadable TorchScript module: {}",
+                    torch_message(&e)
+                ),
             })?;
         module.set_eval();
         Ok(ScriptTower {
@@ -81,33 +123,63 @@ impl ScriptTower {
         }
     }
 
-    /// Unit-norm `[B, D]` embeddings of a batch of `B` rows; an output of another shape or
-    /// kind is an error naming the file.
-    pub fn forward(&self, inputs: &[&Tensor], rows: i64) -> Result<Tensor> {
-        let output = self
-            .module
-            .forward_ts(inputs)
-            .map_err(|e| ModelError::Script {
-                file: self.file.to_string(),
-                message: format!("forward failed: {e}"),
-            })?;
-        let size = output.size();
+    /// Unit-norm `[B, D]` embeddings of a batch of `B` rows or graphs; an output of another
+    /// shape or kind is an error naming the file.
+    pub fn forward(&self, input: ScriptInput<'_>) -> Result<Tensor> {
+        let error = |message: String| ModelError::Script {
+            file: self.file.to_string(),
+            message,
+        };
+        let output = match self.module.forward_is(&input.arguments()) {
+            Ok(IValue::Tensor(output)) => output,
+            Ok(other) => {
+                return Err(error(format!(
+                    "forward returned {}, not a tensor",
+                    value_kind(&other)
+                )));
+            }
+            Err(e) => {
+                return Err(error(format!(
+                    "forward failed on {}: {}",
+                    input.contract(),
+                    torch_message(&e)
+                )));
+            }
+        };
+        let (size, rows) = (output.size(), input.rows());
         if size.len() != 2 || size[0] != rows || output.kind() != Kind::Float {
-            return Err(ModelError::Script {
-                file: self.file.to_string(),
-                message: format!(
-                    "forward returned a {:?} tensor of shape {size:?} for {rows} rows; it must return float32 [{rows}, D]",
-                    output.kind()
-                ),
-            });
+            return Err(error(format!(
+                "forward returned a {:?} tensor of shape {size:?} for {rows} rows; it must return float32 [{rows}, D]",
+                output.kind()
+            )));
         }
         Ok(l2_normalised(&output))
     }
 
-    /// Width `D` of the module's output for `rows x width` float32 zeros (without gradients).
-    pub fn output_width(&self, width: i64, device: tch::Device) -> Result<i64> {
-        let probe = Tensor::zeros([2, width], (Kind::Float, device));
-        let output = tch::no_grad(|| self.forward(&[&probe], 2))?;
+    /// Width `D` of the module's output on `probe` (computed without gradients).
+    pub fn output_width(&self, probe: ScriptInput<'_>) -> Result<i64> {
+        let output = tch::no_grad(|| self.forward(probe))?;
         Ok(output.size()[1])
     }
+}
+
+/// What a non-tensor TorchScript value is, for errors.
+fn value_kind(value: &IValue) -> &'static str {
+    match value {
+        IValue::Tuple(_) => "a tuple",
+        IValue::GenericList(_) | IValue::TensorList(_) => "a list",
+        IValue::GenericDict(_) => "a dict",
+        IValue::None => "None",
+        _ => "a non-tensor value",
+    }
+}
+
+/// libtorch's message without the C++ stack frames it appends (the TorchScript traceback, which
+/// points into the user's Python, stays).
+fn torch_message(error: &tch::TchError) -> String {
+    let message = error.to_string();
+    let end = message
+        .find("\nException raised from")
+        .unwrap_or(message.len());
+    message[..end].trim_end().to_string()
 }

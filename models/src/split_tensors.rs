@@ -114,7 +114,7 @@ pub(crate) fn check_paired_data(data: &PairedData, encoder: &ItemEncoderKind) ->
         if split.texts.iter().any(|v| !v.is_finite()) {
             return invalid(format!("the {name} split has a NaN or infinite value"));
         }
-        if encoder.reads_graphs() != matches!(split.items, ItemFeatures::Graphs(_)) {
+        if !encoder.reads(matches!(split.items, ItemFeatures::Graphs(_))) {
             return invalid(format!(
                 "the item encoder {encoder} cannot read the {name} split's {}",
                 split.items.kind()

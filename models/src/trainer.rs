@@ -82,8 +82,8 @@ impl Trainer {
             item_encoder: config.item_encoder.clone(),
             text_tower: config.text_tower.clone(),
             item_dim: match &data.train.items {
-                ItemFeatures::Dense { dim, .. } => *dim as i64,
-                ItemFeatures::Graphs(_) => 0,
+                ItemFeatures::Dense { dim, .. } => Some(*dim as i64),
+                ItemFeatures::Graphs(_) => None,
             },
             text_dim: data.train.text_dim as i64,
             hidden: config.hidden,

@@ -77,14 +77,15 @@ pub struct RunSettings {
     #[arg(long)]
     pub strict: bool,
     /// Item encoder: mlp, graph-transformer, fingerprint-mlp or torchscript:PATH (a module
-    /// saved from PyTorch, forward(x: [B, F]) -> [B, D], on dense items) [default: mlp for dense
-    /// items (synthetic, manifests with items files), graph-transformer for molecule datasets].
+    /// saved from PyTorch: forward(x: [B, F]) -> [B, D] on dense items, forward(x, edge_index,
+    /// edge_attr, batch, num_graphs) -> [B, D] on molecules; see the README) [default: mlp for
+    /// dense items (synthetic, manifests with items files), graph-transformer for molecules].
     #[arg(long, value_name = "NAME")]
     #[serde_as(as = "Option<DisplayFromStr>")]
     pub item_encoder: Option<ItemEncoderKind>,
     /// Text side: mlp, frozen, projection or torchscript:PATH (forward(x: [B, E]) -> [B, D])
     /// [default: mlp for synthetic, frozen for datasets on disk].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, visible_alias = "text-encoder", value_name = "NAME")]
     #[serde_as(as = "Option<DisplayFromStr>")]
     pub text_tower: Option<TextTowerKind>,
     /// Leave out each epoch's short last batch (for every sampler).
@@ -387,14 +388,14 @@ impl RunSettings {
             DatasetSpec::Synthetic => TextTowerKind::Mlp,
             DatasetSpec::Files(_) => TextTowerKind::Frozen,
         });
-        match (item_encoder.reads_graphs(), molecules) {
-            (true, false) => bail!(
-                "--item-encoder {item_encoder} reads molecules, but the dataset's items are dense vectors: use mlp"
+        match (item_encoder.reads(molecules), molecules) {
+            (false, false) => bail!(
+                "--item-encoder {item_encoder} reads molecules, but the dataset's items are dense vectors: use mlp or torchscript:PATH"
             ),
             (false, true) => bail!(
-                "--item-encoder {item_encoder} reads dense vectors, but a molecule dataset has graphs: use graph-transformer or fingerprint-mlp"
+                "--item-encoder {item_encoder} reads dense vectors, but a molecule dataset has graphs: use graph-transformer, fingerprint-mlp or torchscript:PATH"
             ),
-            _ => Ok((item_encoder, text_tower)),
+            (true, _) => Ok((item_encoder, text_tower)),
         }
     }
 }

@@ -3,9 +3,11 @@
 //! molecule it belongs to (for pooling by scatter).
 
 use molecules::MolGraph;
-use tch::{Device, Kind, Tensor};
+use tch::{Device, IValue, Kind, Tensor};
 
-use super::features::{atom_rows, bond_kind, degree_row};
+use super::features::{
+    ATOM_SLOTS, BOND_SLOTS, atom_rows, bond_kind, bond_kind_rows, degree_row, first_rows,
+};
 
 /// A split's molecules featurised once into flat arrays (on the CPU), ready to collate.
 #[derive(Debug, Clone)]
@@ -116,6 +118,43 @@ impl GraphStore {
     }
 }
 
+impl GraphBatch {
+    /// Two ethanol molecules: what a TorchScript graph tower is first run on, to learn its
+    /// output width.
+    pub(crate) fn probe(device: Device) -> GraphBatch {
+        let ethanol = molecules::parse_smiles("CCO").expect("CCO is valid SMILES");
+        GraphStore::new(&[ethanol.clone(), ethanol]).collate(&[0, 1], device)
+    }
+
+    /// The batch as the TorchScript graph contract's arguments `(x, edge_index, edge_attr,
+    /// batch, num_graphs)`: `x` int64 `[atoms, 9]` with each atom feature's slot (column `f` in
+    /// `0..ATOM_SLOTS[f]`), `edge_index` int64 `[2, edges]` (source row, target row),
+    /// `edge_attr` int64 `[edges, 3]` with each bond feature's slot (`0..BOND_SLOTS[f]`),
+    /// `batch` int64 `[atoms]` (each atom's molecule) and `num_graphs` an int.
+    pub(crate) fn script_inputs(&self) -> [IValue; 5] {
+        let device = self.atom_rows.device();
+        // Table rows minus each feature's first row are the features' own slots.
+        let slots = |rows: Tensor, first: &[i64]| {
+            let first = Tensor::from_slice(first).to_device(rows.device());
+            (rows.view([-1, first.size()[0]]) - first).to_device(device)
+        };
+        let x = slots(self.atom_rows.shallow_clone(), &first_rows(ATOM_SLOTS));
+        let kind_slots = slots(
+            Tensor::from_slice(&bond_kind_rows()),
+            &first_rows(BOND_SLOTS),
+        );
+        let edge_attr = kind_slots.index_select(0, &self.edge_kind);
+        let edge_index = Tensor::stack(&[&self.source, &self.target], 0);
+        [
+            IValue::Tensor(x),
+            IValue::Tensor(edge_index),
+            IValue::Tensor(edge_attr),
+            IValue::Tensor(self.molecule.shallow_clone()),
+            IValue::Int(self.n_molecules),
+        ]
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use molecules::{AtomFeatures, BondFeatures};
@@ -191,5 +230,30 @@ pub(crate) mod tests {
         let batch = GraphStore::new(&[chain(2)]).collate(&[], Device::Cpu);
         assert_eq!((batch.n_atoms, batch.n_molecules), (0, 0));
         assert_eq!(batch.source.size(), [0]);
+    }
+
+    #[test]
+    fn script_inputs_hold_each_features_own_slot() {
+        let batch = GraphStore::new(&[chain(3), chain(1)]).collate(&[1, 0], Device::Cpu);
+        let tensor = |value: &IValue| match value {
+            IValue::Tensor(tensor) => (tensor.size(), values(&tensor.flatten(0, -1))),
+            other => panic!("{other:?} is not a tensor"),
+        };
+        let [x, edge_index, edge_attr, molecule, graphs] = batch.script_inputs();
+        // A lone carbon (degree 0, charge 0 at slot 5, 3 hydrogens, sp3), then C-C=O.
+        let (x_size, x) = tensor(&x);
+        assert_eq!(x_size, [4, 9]);
+        assert_eq!(x[..9], [6, 0, 0, 5, 3, 0, 4, 0, 0]);
+        assert_eq!(x[2 * 9..3 * 9], [6, 0, 2, 5, 3, 0, 4, 0, 0]);
+        assert_eq!(x[3 * 9], 8);
+        assert_eq!(
+            tensor(&edge_index),
+            (vec![2, 4], vec![1, 2, 2, 3, 2, 1, 3, 2])
+        );
+        // Single, not conjugated; double (type slot 2), conjugated; both directions alike.
+        let attr = [0, 0, 0, 0, 0, 0, 2, 0, 1, 2, 0, 1];
+        assert_eq!(tensor(&edge_attr), (vec![4, 3], attr.to_vec()));
+        assert_eq!(tensor(&molecule), (vec![4], vec![0, 1, 1, 1]));
+        assert!(matches!(graphs, IValue::Int(2)));
     }
 }
