@@ -47,8 +47,9 @@ class FeatureEncoder(nn.Module):
 
 
 def scatter_sum(values: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
-    out = values.new_zeros((size,) + tuple(values.shape[1:]))
-    return out.index_add(0, index, values)
+    shape = list(values.shape)
+    shape[0] = size  # a list, not a tuple sum, so that torch.jit.script can compile it
+    return values.new_zeros(shape).index_add(0, index, values)
 
 
 class AttentionPool(nn.Module):
@@ -79,6 +80,7 @@ class GraphTransformer(nn.Module):
         self.atom_encoder = FeatureEncoder(ATOM_SLOTS, hidden)
         self.bond_encoder = FeatureEncoder(BOND_SLOTS, hidden)
         self.pos_encoder = nn.Embedding(DEGREE_SLOTS, hidden)
+        self.degree_column = DEGREE  # an attribute: torch.jit.script reads no global ints
         self.convs = nn.ModuleList(
             TransformerConv(
                 in_channels=hidden,
@@ -112,7 +114,7 @@ class GraphTransformer(nn.Module):
         batch: torch.Tensor,
         num_graphs: int,
     ) -> torch.Tensor:
-        h = self.atom_encoder(x) + self.pos_encoder(x[:, DEGREE])
+        h = self.atom_encoder(x) + self.pos_encoder(x[:, self.degree_column])
         e = self.bond_encoder(edge_attr)
         for conv, norm in zip(self.convs, self.layer_norms):
             residual = h
