@@ -128,6 +128,15 @@ class GraphBatch:
     batch: torch.Tensor  # int64 [atoms]
     num_graphs: int
 
+    def to(self, device: torch.device) -> "GraphBatch":
+        return GraphBatch(
+            x=self.x.to(device),
+            edge_index=self.edge_index.to(device),
+            edge_attr=self.edge_attr.to(device),
+            batch=self.batch.to(device),
+            num_graphs=self.num_graphs,
+        )
+
 
 def collate(molecules: list[Molecule]) -> GraphBatch:
     counts = torch.tensor([m.x.shape[0] for m in molecules], dtype=torch.int64)

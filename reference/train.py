@@ -50,6 +50,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--temperature", type=float, default=0.07)
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu or cuda[:N]; batches are collated on the host and copied over, as PyG's loaders do",
+    )
     p.add_argument("--eval-batch-size", type=int, default=64)
     p.add_argument("--hidden", type=int, default=128)
     p.add_argument("--layers", type=int, default=4)
@@ -67,11 +72,11 @@ def training_batches(n: int, batch_size: int, generator: torch.Generator) -> lis
 
 
 @torch.no_grad()
-def embed(model: GraphTransformer, split: Split, batch_size: int) -> torch.Tensor:
+def embed(model: GraphTransformer, split: Split, batch_size: int, device: torch.device) -> torch.Tensor:
     model.eval()
     parts = []
     for start in range(0, len(split), batch_size):
-        g = collate(split.molecules[start : start + batch_size])
+        g = collate(split.molecules[start : start + batch_size]).to(device)
         parts.append(model(g.x, g.edge_index, g.edge_attr, g.batch, g.num_graphs))
     return torch.cat(parts)
 
@@ -103,7 +108,9 @@ def retrieval_metrics(items: torch.Tensor, texts: torch.Tensor) -> dict[str, flo
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
-    torch.use_deterministic_algorithms(True)
+    device = torch.device(args.device)
+    # CUDA's scatter kernels (PyG's softmax) have no deterministic variant; the CPU run is exact.
+    torch.use_deterministic_algorithms(device.type == "cpu")
 
     load_start = time.perf_counter()
     train = load_split(args.data_dir, "train")
@@ -122,7 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         layers=args.layers,
         heads=args.heads,
         dropout=args.dropout,
-    )
+    ).to(device)
+    train_texts = train.texts.to(device)
+    test_texts = test.texts.to(device)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=args.lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=args.weight_decay
     )
@@ -143,9 +152,9 @@ def main(argv: list[str] | None = None) -> int:
             model.train()
             losses = []
             for rows in training_batches(len(train), args.batch_size, permutations):
-                g = collate([train.molecules[i] for i in rows.tolist()])
+                g = collate([train.molecules[i] for i in rows.tolist()]).to(device)
                 mol = model(g.x, g.edge_index, g.edge_attr, g.batch, g.num_graphs)
-                loss = contrastive_loss(mol, train.texts[rows], args.temperature)
+                loss = contrastive_loss(mol, train_texts[rows.to(device)], args.temperature)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
@@ -155,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
             train_loss = sum(losses) / len(losses) if losses else math.nan
 
             eval_start = time.perf_counter()
-            metrics = retrieval_metrics(embed(model, test, args.eval_batch_size), test.texts)
+            metrics = retrieval_metrics(
+                embed(model, test, args.eval_batch_size, device), test_texts
+            )
             eval_seconds = time.perf_counter() - eval_start
 
             print(
