@@ -183,17 +183,9 @@ unsafe extern "C" fn neighbours_needed<T: SamplerPlugin>(
     needed: *mut u64,
     error: *mut TextBuffer,
 ) -> Status {
-    guarded(error, || {
-        if state.is_null() || needed.is_null() {
-            return Err(null_argument("state or needed"));
-        }
-        // SAFETY: `state` came from `create::<T>` and is alive until `destroy`.
-        let sampler = unsafe { &*state.cast::<T>() };
-        let count = sampler.neighbours_needed() as u64;
-        // SAFETY: the host passes a valid out-pointer.
-        unsafe { *needed = count };
-        Ok(())
-    })
+    let count = |sampler: &T| sampler.neighbours_needed() as u64;
+    // SAFETY: the host passes the state of `create::<T>` and an out-pointer, as `answer` needs.
+    unsafe { answer(state, needed, "needed", error, count) }
 }
 
 unsafe extern "C" fn model_neighbours_needed<T: SamplerPlugin>(
@@ -201,21 +193,40 @@ unsafe extern "C" fn model_neighbours_needed<T: SamplerPlugin>(
     needs: *mut RawModelNeeds,
     error: *mut TextBuffer,
 ) -> Status {
+    let wanted = |sampler: &T| {
+        let wanted = sampler.model_neighbours_needed();
+        RawModelNeeds {
+            k: wanted.k as u64,
+            refresh_every: wanted.refresh_every,
+            _reserved: 0,
+        }
+    };
+    // SAFETY: the host passes the state of `create::<T>` and an out-pointer, as `answer` needs.
+    unsafe { answer(state, needs, "needs", error, wanted) }
+}
+
+/// Answers a question about the configured sampler (`query`) into `out`, named by its parameter
+/// in the error for a null pointer.
+///
+/// # Safety
+/// `state` must be null or come from `create::<T>` and be alive until `destroy`; `out` must be
+/// null or valid for writes.
+unsafe fn answer<T: SamplerPlugin, R>(
+    state: *const c_void,
+    out: *mut R,
+    out_name: &str,
+    error: *mut TextBuffer,
+    query: impl FnOnce(&T) -> R,
+) -> Status {
     guarded(error, || {
-        if state.is_null() || needs.is_null() {
-            return Err(null_argument("state or needs"));
+        if state.is_null() || out.is_null() {
+            return Err(null_argument(&format!("state or {out_name}")));
         }
         // SAFETY: `state` came from `create::<T>` and is alive until `destroy`.
         let sampler = unsafe { &*state.cast::<T>() };
-        let wanted = sampler.model_neighbours_needed();
+        let answer = query(sampler);
         // SAFETY: the host passes a valid out-pointer.
-        unsafe {
-            *needs = RawModelNeeds {
-                k: wanted.k as u64,
-                refresh_every: wanted.refresh_every,
-                _reserved: 0,
-            }
-        };
+        unsafe { out.write(answer) };
         Ok(())
     })
 }
