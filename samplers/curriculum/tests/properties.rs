@@ -39,7 +39,8 @@ proptest! {
                 config.hard_ratio,
                 config.hardness_k,
                 config.max_similarity,
-            ).unwrap();
+            )
+            .unwrap();
             let note = EpochNote::hard("hard", config.hard_ratio, config.hardness_k)
                 .with_max_similarity(config.max_similarity);
             checked_epoch(&data, |sink| batching.fill_epoch(&data, epoch, sink).map(|()| note))?

@@ -15,7 +15,6 @@ use sampler_api::{
     BatchSink, EpochBuffers, EpochNote, EpochResult, HardTable, ModelTables, Sampler, SamplerData,
     SamplerPlugin,
 };
-
 use serde::de::DeserializeOwned;
 
 use crate::{HardBatching, SimilarityCap};
