@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::run;
+use crate::support::{assert_exit, run};
 
 /// A quiet two-seed, two-epoch sweep of `hard` over `grid` into `out`: (exit code, stdout, stderr).
 fn sweep(out: &Path, grid: &[&str], extra: &[&str]) -> (i32, String, String) {
@@ -98,16 +98,15 @@ fn a_sweep_compares_every_cell_with_random_and_writes_its_reports() {
         run(&args)
     };
     assert_eq!(resume(&again).0, 0);
-    let (code, _, stderr) = resume(&[
+    let other_grid = [
         "--grid",
         "hard_ratio=0.3,0.5",
         "--seeds",
         "2",
         "--epochs",
         "2",
-    ]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("other settings"), "{stderr}");
+    ];
+    assert_exit(resume(&other_grid), 2, &["other settings"]);
 }
 
 #[test]
@@ -133,17 +132,13 @@ fn bad_sweeps_are_refused_before_any_run_naming_the_problem() {
             "--samplers does not apply",
         ),
     ] {
-        let (code, stdout, stderr) = sweep(&out, grid, extra);
-        assert_eq!(code, 2, "{grid:?} {extra:?}: {stdout}{stderr}");
-        assert!(stderr.contains(expected), "{grid:?} {extra:?}: {stderr}");
+        assert_exit(sweep(&out, grid, extra), 2, &[expected]);
         assert!(!out.exists(), "nothing written for {grid:?} {extra:?}");
     }
-    let (code, _, stderr) = run(&["sweep", "--sampler", "random", "--grid", "x=1", "--quiet"]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("random is the baseline"), "{stderr}");
-    let (code, _, stderr) = run(&["sweep", "--sampler", "hard", "--quiet"]);
-    assert_eq!(code, 2);
-    assert!(stderr.contains("--grid is required"), "{stderr}");
+    let baseline = ["sweep", "--sampler", "random", "--grid", "x=1", "--quiet"];
+    assert_exit(run(&baseline), 2, &["random is the baseline"]);
+    let no_grid = ["sweep", "--sampler", "hard", "--quiet"];
+    assert_exit(run(&no_grid), 2, &["--grid is required"]);
 }
 
 #[test]

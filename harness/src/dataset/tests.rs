@@ -296,12 +296,8 @@ fn dataset_names_parse() {
         "data/my.JSON".parse(),
         Ok(DatasetChoice::Manifest("data/my.JSON".into()))
     );
-    assert!(
-        "zinc"
-            .parse::<DatasetChoice>()
-            .unwrap_err()
-            .starts_with("unknown dataset 'zinc'")
-    );
+    let unknown = "zinc".parse::<DatasetChoice>().unwrap_err();
+    assert!(unknown.starts_with("unknown dataset 'zinc'"), "{unknown}");
 }
 
 #[test]

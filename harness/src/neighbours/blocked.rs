@@ -30,26 +30,25 @@ use super::select::{Rows, TopK};
 /// Rows of a block of scores copied and scanned at a time (the copy stays in the L2 cache).
 const CHUNK_ROWS: usize = 32;
 
-/// Block sizes.
+/// How the work is cut: block sizes and worker threads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Layout {
     /// Largest rows per block (the GEMM's `m` and `n`).
     pub block_rows: usize,
-}
-
-impl Default for Layout {
-    /// Blocks of at most 2,048 rows: a single-threaded MKL GEMM runs near its peak there and a
-    /// block of scores (16 MiB) fits the last-level cache beside the other worker's.
-    fn default() -> Self {
-        Layout { block_rows: 2048 }
-    }
+    /// Worker threads (at least one runs).
+    pub workers: usize,
 }
 
 impl Layout {
-    /// The number of blocks for `n` rows and `workers` threads: odd (for the tournament), at
-    /// least `n / block_rows`, and when possible such that each round's `(b + 1) / 2` tasks
-    /// divide evenly among the workers.
-    fn blocks(&self, n: usize, workers: usize) -> usize {
+    /// Blocks of at most 2,048 rows: a single-threaded MKL GEMM runs near its peak there and a
+    /// block of scores (16 MiB) fits the last-level cache beside the other worker's.
+    pub const DEFAULT_BLOCK_ROWS: usize = 2048;
+
+    /// The number of blocks for `n` rows: odd (for the tournament), at least `n / block_rows`,
+    /// and when possible such that each round's `(b + 1) / 2` tasks divide evenly among the
+    /// workers.
+    fn blocks(&self, n: usize) -> usize {
+        let workers = self.workers;
         let least = n.div_ceil(self.block_rows.max(1)).max(1);
         let odd = least | 1;
         (0..2 * workers.max(1))
@@ -62,9 +61,10 @@ impl Layout {
     }
 }
 
-/// Extra bytes held at the peak for `n` rows of `dim` values, width `k` and `workers` threads.
-pub(super) fn extra_bytes(n: usize, dim: usize, k: usize, layout: Layout, workers: usize) -> usize {
-    let block = n.div_ceil(layout.blocks(n, workers).max(1));
+/// Extra bytes held at the peak for `n` rows of `dim` values and width `k`.
+pub(super) fn extra_bytes(n: usize, dim: usize, k: usize, layout: Layout) -> usize {
+    let block = n.div_ceil(layout.blocks(n).max(1));
+    let workers = layout.workers;
     TopK::bytes(n, k) + n * k * 4 + n * dim * 4 + workers * (block * block + CHUNK_ROWS * block) * 4
 }
 
@@ -93,11 +93,10 @@ pub(super) fn neighbour_table(
     dim: usize,
     k: usize,
     layout: Layout,
-    workers: usize,
 ) -> Result<Vec<u32>> {
     let n = embeddings.len() / dim;
-    let workers = workers.max(1);
-    let blocks = layout.blocks(n, workers);
+    let workers = layout.workers.max(1);
+    let blocks = layout.blocks(n);
     let block = n.div_ceil(blocks);
     let span = |b: usize| (b * block).min(n)..((b + 1) * block).min(n);
     let all = Tensor::f_from_slice(embeddings).and_then(|t| t.f_view([n as i64, dim as i64]))?;
@@ -276,24 +275,30 @@ mod tests {
 
     #[test]
     fn block_counts_are_odd_and_balanced() {
-        let layout = Layout::default();
-        assert_eq!(layout.blocks(33_010, 2), 19);
-        assert_eq!(layout.blocks(100_000, 2), 51);
-        assert_eq!(layout.blocks(6_601, 2), 7);
-        assert_eq!(layout.blocks(6_601, 1), 5);
-        assert_eq!(layout.blocks(2, 2), 1);
+        let blocks = |block_rows: usize, workers: usize, n: usize| {
+            Layout {
+                block_rows,
+                workers,
+            }
+            .blocks(n)
+        };
+        let default = Layout::DEFAULT_BLOCK_ROWS;
+        assert_eq!(blocks(default, 2, 33_010), 19);
+        assert_eq!(blocks(default, 2, 100_000), 51);
+        assert_eq!(blocks(default, 2, 6_601), 7);
+        assert_eq!(blocks(default, 1, 6_601), 5);
+        assert_eq!(blocks(default, 2, 2), 1);
         for block_rows in [1, 2, 2048] {
-            let layout = Layout { block_rows };
             for n in [1, 2, 3, 10, 250, 4096, 4097, 100_000] {
                 for workers in [1, 2, 3, 4] {
-                    let blocks = layout.blocks(n, workers);
+                    let count = blocks(block_rows, workers, n);
                     assert!(
-                        blocks % 2 == 1 && blocks <= n,
-                        "{n} rows of at most {block_rows}, {workers} workers: {blocks}"
+                        count % 2 == 1 && count <= n,
+                        "{n} rows of at most {block_rows}, {workers} workers: {count}"
                     );
                 }
             }
         }
-        assert_eq!(Layout { block_rows: 1 }.blocks(250, 2), 249);
+        assert_eq!(blocks(1, 2, 250), 249);
     }
 }

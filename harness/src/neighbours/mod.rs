@@ -85,9 +85,7 @@ pub fn neighbour_table_on(
         return Ok(Vec::new());
     }
     match device {
-        ComputeDevice::Cpu => {
-            blocked::neighbour_table(embeddings, dim, k, cpu_layout(block_rows), cpu_workers())
-        }
+        ComputeDevice::Cpu => blocked::neighbour_table(embeddings, dim, k, cpu_layout(block_rows)),
         ComputeDevice::Cuda(index) => {
             let device = tch::Device::Cuda(index);
             DeviceChoice(device).ensure_usable()?;
@@ -148,19 +146,16 @@ pub fn cpu_extra_memory_estimate(
     k: usize,
     block_rows: Option<usize>,
 ) -> usize {
-    blocked::extra_bytes(n, dim, k, cpu_layout(block_rows), cpu_workers())
+    blocked::extra_bytes(n, dim, k, cpu_layout(block_rows))
 }
 
-/// The CPU method's blocks: `block_rows` rows, else its default.
+/// The CPU method's layout: blocks of `block_rows` rows, else its default, and as many workers as
+/// libtorch's intra-op thread count (what its GEMM would use).
 fn cpu_layout(block_rows: Option<usize>) -> blocked::Layout {
-    block_rows
-        .map(|block_rows| blocked::Layout { block_rows })
-        .unwrap_or_default()
-}
-
-/// Worker threads of the CPU method: libtorch's intra-op thread count (what its GEMM would use).
-fn cpu_workers() -> usize {
-    usize::try_from(tch::get_num_threads()).unwrap_or(1).max(1)
+    blocked::Layout {
+        block_rows: block_rows.unwrap_or(blocked::Layout::DEFAULT_BLOCK_ROWS),
+        workers: usize::try_from(tch::get_num_threads()).unwrap_or(1).max(1),
+    }
 }
 
 /// Checks the shape and the values.
@@ -251,10 +246,13 @@ mod tests {
         let tiny_blocks: &[usize] = if n <= 150 { &[2, 7] } else { &[] };
         for &block_rows in tiny_blocks.iter().chain(&[16, 33, 64, 1 << 20]) {
             for workers in [1, 2, 3] {
-                let layout = blocked::Layout { block_rows };
+                let layout = blocked::Layout {
+                    block_rows,
+                    workers,
+                };
                 out.push((
-                    format!("blocked, {layout:?}, {workers} workers"),
-                    blocked::neighbour_table(embeddings, dim, k, layout, workers).unwrap(),
+                    format!("blocked, {layout:?}"),
+                    blocked::neighbour_table(embeddings, dim, k, layout).unwrap(),
                 ));
             }
         }

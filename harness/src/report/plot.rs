@@ -308,16 +308,21 @@ pub struct HeatCell {
     pub lines: Vec<String>,
 }
 
+/// A categorical axis: its name and its values, in drawing order.
+#[derive(Debug, Clone)]
+pub struct Categories {
+    pub label: String,
+    pub values: Vec<String>,
+}
+
 /// A grid of cells over two categorical axes, coloured by a signed value.
 #[derive(Debug, Clone)]
 pub struct Heatmap {
     pub title: String,
-    /// The axis down the side and its values, top to bottom.
-    pub row_label: String,
-    pub rows: Vec<String>,
-    /// The axis along the bottom and its values, left to right.
-    pub column_label: String,
-    pub columns: Vec<String>,
+    /// The axis down the side, its values top to bottom.
+    pub rows: Categories,
+    /// The axis along the bottom, its values left to right.
+    pub columns: Categories,
     /// `cells[row][column]`.
     pub cells: Vec<Vec<HeatCell>>,
     /// Unit of the values in the colour scale's labels.
@@ -348,8 +353,8 @@ pub fn heatmap(map: &Heatmap) -> String {
         .flatten()
         .filter_map(|c| c.value)
         .fold(0.0f64, |m, v| m.max(v.abs()));
-    let width = (WIDTH - LEFT - RIGHT) / map.columns.len().max(1) as f64;
-    let height = (HEIGHT - TOP - BOTTOM) / map.rows.len().max(1) as f64;
+    let width = (WIDTH - LEFT - RIGHT) / map.columns.values.len().max(1) as f64;
+    let height = (HEIGHT - TOP - BOTTOM) / map.rows.values.len().max(1) as f64;
     let mut svg = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>
@@ -380,7 +385,7 @@ pub fn heatmap(map: &Heatmap) -> String {
             }
         }
     }
-    for (r, label) in map.rows.iter().enumerate() {
+    for (r, label) in map.rows.values.iter().enumerate() {
         let _ = writeln!(
             svg,
             r#"<text x="{}" y="{:.1}" text-anchor="end">{}</text>"#,
@@ -389,7 +394,7 @@ pub fn heatmap(map: &Heatmap) -> String {
             escape(label)
         );
     }
-    for (c, label) in map.columns.iter().enumerate() {
+    for (c, label) in map.columns.values.iter().enumerate() {
         let _ = writeln!(
             svg,
             r#"<text x="{:.1}" y="{}" text-anchor="middle">{}</text>"#,
@@ -404,9 +409,9 @@ pub fn heatmap(map: &Heatmap) -> String {
 <text transform="translate(18 {}) rotate(-90)" text-anchor="middle">{}</text>"#,
         (LEFT + WIDTH - RIGHT) / 2.0,
         HEIGHT - 12.0,
-        escape(&map.column_label),
+        escape(&map.columns.label),
         (TOP + HEIGHT - BOTTOM) / 2.0,
-        escape(&map.row_label)
+        escape(&map.rows.label)
     );
     for (i, share) in [1.0, 0.5, 0.0, -0.5, -1.0].into_iter().enumerate() {
         let value = share * extent;
@@ -500,10 +505,14 @@ mod tests {
         };
         let map = Heatmap {
             title: "gain <%>".into(),
-            row_label: "hard_ratio".into(),
-            rows: vec!["0.3".into(), "0.7".into()],
-            column_label: "hardness_k".into(),
-            columns: vec!["10".into(), "30".into()],
+            rows: Categories {
+                label: "hard_ratio".into(),
+                values: vec!["0.3".into(), "0.7".into()],
+            },
+            columns: Categories {
+                label: "hardness_k".into(),
+                values: vec!["10".into(), "30".into()],
+            },
             cells: vec![
                 vec![cell(Some(4.0), "+4.0% *"), cell(Some(-2.0), "-2.0%")],
                 vec![cell(Some(0.0), "+0.0%"), cell(None, "n/a")],

@@ -5,10 +5,11 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::grid::{Cell, Grid};
+use super::grid::{Cell, Grid, GridAxis};
 use crate::report::csv_file::{Columns, CsvTable, write_atomically};
 use crate::report::plot::{
-    Estimate, HeatCell, Heatmap, Point, Series, YAxis, heatmap, interval_chart, line_chart,
+    Categories, Estimate, HeatCell, Heatmap, Point, Series, YAxis, heatmap, interval_chart,
+    line_chart,
 };
 use crate::report::runs::{Record, read_records};
 use crate::report::schema::{BASELINE, MetricColumn, N_SEEDS, PairedStat, SamplerField, SeedStat};
@@ -314,6 +315,10 @@ fn one_key_plot(
 /// each cell showing its gain (marked as in the table) and MRR.
 fn two_key_heatmap(sampler: &str, grid: &Grid, cells: &[CellResult]) -> String {
     let (rows, columns) = (&grid.axes[0], &grid.axes[1]);
+    let categories = |axis: &GridAxis| Categories {
+        label: axis.key.clone(),
+        values: axis.values.clone(),
+    };
     let heat_cells = cells
         .chunks(columns.values.len())
         .map(|row| {
@@ -330,10 +335,8 @@ fn two_key_heatmap(sampler: &str, grid: &Grid, cells: &[CellResult]) -> String {
             "{sampler}: text->item MRR gain over {} (* significant, † untested)",
             super::BASELINE
         ),
-        row_label: rows.key.clone(),
-        rows: rows.values.clone(),
-        column_label: columns.key.clone(),
-        columns: columns.values.clone(),
+        rows: categories(rows),
+        columns: categories(columns),
         cells: heat_cells,
         unit: "%".to_string(),
     })

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "no_neighbours.h"
 #include "sampler_abi.h"
 
 #if defined(SPY_LOAD_MARKER)
@@ -61,14 +62,6 @@ static SamplerStatus create(SamplerRawStr config, void **state, SamplerTextBuffe
 
 static void destroy(void *state) {
     free(state);
-}
-
-static SamplerStatus neighbours_needed(const void *state, uint64_t *needed,
-                                       SamplerTextBuffer *error) {
-    (void)state;
-    (void)error;
-    *needed = 0;
-    return SAMPLER_STATUS_OK;
 }
 
 static SamplerStatus epoch(const void *state, const SamplerRawInputs *inputs, uint32_t epoch,

@@ -10,6 +10,7 @@
  * Build: cc -std=c11 -shared -fPIC -I samplers/api/include \
  *            -o libsequential_sampler.so harness/tests/c/sequential_sampler.c
  */
+#include "no_neighbours.h"
 #include "sampler_abi.h"
 
 #if defined(MISBEHAVE)
@@ -55,14 +56,6 @@ static SamplerStatus create(SamplerRawStr config, void **state, SamplerTextBuffe
         }
     }
     *state = (void *)&STATELESS;
-    return SAMPLER_STATUS_OK;
-}
-
-static SamplerStatus neighbours_needed(const void *state, uint64_t *needed,
-                                       SamplerTextBuffer *error) {
-    (void)state;
-    (void)error;
-    *needed = 0;
     return SAMPLER_STATUS_OK;
 }
 

@@ -11,7 +11,7 @@ use sampler_api::{
     BatchSink, EpochNote, EpochResult, HardTable, ModelNeeds, SamplerData, SamplerError,
     SamplerPlugin,
 };
-use sampler_kit::{HardBatching, SimilarityCap, shuffled_epoch};
+use sampler_kit::{HardBatching, shuffled_epoch};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +47,8 @@ impl Default for AnceConfig {
     }
 }
 
-/// Hard batches over the model's confusion table once it exists and the warm-up is over.
+/// Hard batches over the model's confusion table once it exists and the warm-up is over (it
+/// reads no description neighbours).
 #[derive(Debug, Clone)]
 pub struct AnceSampler {
     batching: HardBatching,
@@ -56,19 +57,15 @@ pub struct AnceSampler {
 }
 
 impl SamplerPlugin for AnceSampler {
-    const NAME: &'static str = "ance";
-    const VERSION: &'static str = "1.0.0";
-    const DESCRIPTION: &'static str = "Model-aware batches: a random pivot, some of the items the model currently confuses with it, random fill.";
-
     type Config = AnceConfig;
 
     /// Errors name `hard_ratio`, `hardness_k`, `refresh_every` or `max_similarity`.
     fn new(config: AnceConfig) -> Result<Self, SamplerError> {
-        let batching = HardBatching {
-            hard_ratio: config.hard_ratio,
-            hardness_k: config.hardness_k,
-            max_similarity: SimilarityCap::from_setting(config.max_similarity)?,
-        };
+        let batching = HardBatching::from_settings(
+            config.hard_ratio,
+            config.hardness_k,
+            config.max_similarity,
+        )?;
         batching.validate()?;
         if config.refresh_every == 0 {
             return Err(SamplerError::parameter(
@@ -81,11 +78,6 @@ impl SamplerPlugin for AnceSampler {
             warmup_epochs: config.warmup_epochs,
             refresh_every: config.refresh_every,
         })
-    }
-
-    /// None: the sampler mines the model's tables, not the description neighbours.
-    fn neighbours_needed(&self) -> usize {
-        0
     }
 
     fn model_neighbours_needed(&self) -> ModelNeeds {
@@ -119,4 +111,9 @@ impl SamplerPlugin for AnceSampler {
     }
 }
 
-sampler_api::export_sampler!(AnceSampler);
+sampler_api::export_sampler!(
+    AnceSampler,
+    name = "ance",
+    version = "1.0.0",
+    description = "Model-aware batches: a random pivot, some of the items the model currently confuses with it, random fill.",
+);

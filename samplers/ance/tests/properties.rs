@@ -2,28 +2,22 @@ use ance_sampler::{AnceConfig, AnceSampler};
 use proptest::prelude::*;
 use sampler_api::contract::HardnessMeter;
 use sampler_api::{EpochBuffers, EpochNote, HardTable, Sampler, SamplerPlugin};
-use sampler_kit::SimilarityCap;
 use sampler_kit::testing::{
     Dataset, DatasetSpec, assert_config_rejected, assert_hard_settings_checked,
-    check_sampler_epoch, dataset_specs, hard_batchings,
+    check_sampler_epoch, datasets_with_hard_configs,
 };
 
 fn cases() -> impl Strategy<Value = (DatasetSpec, AnceConfig)> {
-    dataset_specs(1).prop_flat_map(|spec| {
-        let max_k = spec.k;
-        (Just(spec), hard_batchings(max_k), 0..4u32, 1..4u32).prop_map(
-            |(spec, batching, warmup_epochs, refresh_every)| {
-                let config = AnceConfig {
-                    hard_ratio: batching.hard_ratio,
-                    hardness_k: batching.hardness_k,
-                    warmup_epochs,
-                    refresh_every,
-                    max_similarity: batching.max_similarity.map(SimilarityCap::max_similarity),
-                };
-                (spec, config)
-            },
-        )
-    })
+    (datasets_with_hard_configs(), 0..4u32, 1..4u32).prop_map(
+        |((spec, config), warmup_epochs, refresh_every)| {
+            let config = AnceConfig {
+                warmup_epochs,
+                refresh_every,
+                ..config
+            };
+            (spec, config)
+        },
+    )
 }
 
 proptest! {
@@ -60,15 +54,7 @@ proptest! {
 fn first_batches_are_groups_of_the_confusion_table_not_of_the_descriptions() {
     // 8 clusters of 5, k = 4: each row of either table is exactly the item's cluster mates,
     // and the two clusterings differ.
-    let spec = DatasetSpec {
-        n_items: 40,
-        batch_size: 5,
-        k: 4,
-        n_clusters: 8,
-        seed: 5,
-        drop_last: false,
-    };
-    let dataset = Dataset::new(spec).with_model_tables();
+    let dataset = Dataset::new(DatasetSpec::clusters_of_five()).with_model_tables();
     let data = dataset.data();
     let sampler = AnceSampler::from_config(r#"{"hard_ratio":1.0,"hardness_k":4}"#).unwrap();
     let mut buffers = EpochBuffers::new(40);
@@ -92,9 +78,5 @@ fn configuration_errors_name_the_setting() {
     assert_eq!(Sampler::model_neighbours_needed(&default).refresh_every, 1);
     assert_config_rejected::<AnceSampler>(r#"{"hardness_kk": 5}"#, "hardness_kk");
     assert_config_rejected::<AnceSampler>(r#"{"refresh_every": 0}"#, "refresh_every");
-    let nan_ratio = AnceConfig {
-        hard_ratio: f64::NAN,
-        ..AnceConfig::default()
-    };
-    assert_hard_settings_checked::<AnceSampler>(nan_ratio);
+    assert_hard_settings_checked::<AnceSampler>(|config| &mut config.hard_ratio);
 }

@@ -13,23 +13,49 @@ use crate::abi::{
 };
 use crate::{BatchSink, SamplerData, SamplerError, SamplerPlugin};
 
-/// Exports a [`SamplerPlugin`] type as a sampler plugin: generates the ABI's entry symbol.
+/// Exports a [`SamplerPlugin`] type as a sampler plugin: generates the ABI's entry symbol,
+/// whose descriptor carries the plugin's identity:
+/// - `name`: the sampler's name on the command line and in reports;
+/// - `version`: the version of the sampler's behaviour (bump it when batches change);
+/// - `description`: one line for `harness list`.
 ///
 /// Use it once, in a crate built as a `cdylib`:
 /// ```ignore
-/// sampler_api::export_sampler!(MySampler);
+/// sampler_api::export_sampler!(
+///     MySampler,
+///     name = "mine",
+///     version = "0.1.0",
+///     description = "What my batches hold.",
+/// );
 /// ```
 #[macro_export]
 macro_rules! export_sampler {
-    ($sampler:ty) => {
+    (
+        $sampler:ty,
+        name = $name:expr,
+        version = $version:expr,
+        description = $description:expr $(,)?
+    ) => {
         /// Entry symbol of the sampler plugin ABI.
         #[unsafe(no_mangle)]
         pub extern "C" fn sampler_plugin_descriptor() -> *const $crate::abi::PluginDescriptor {
             static DESCRIPTOR: $crate::export::DescriptorCell =
                 $crate::export::DescriptorCell::new();
-            DESCRIPTOR.get::<$sampler>()
+            DESCRIPTOR.get::<$sampler>($crate::export::Identity {
+                name: $name,
+                version: $version,
+                description: $description,
+            })
         }
     };
+}
+
+/// What [`crate::export_sampler!`] says about a plugin besides its type.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub description: &'static str,
 }
 
 /// The descriptor and the strings it points into, built once per library.
@@ -57,14 +83,17 @@ impl DescriptorCell {
         DescriptorCell(OnceLock::new())
     }
 
-    /// The descriptor of `T`, built on first use; null if building it panicked.
-    pub fn get<T: SamplerPlugin>(&'static self) -> *const PluginDescriptor {
-        catch_unwind(|| &self.0.get_or_init(build::<T>).descriptor as *const PluginDescriptor)
-            .unwrap_or(std::ptr::null())
+    /// The descriptor of `T` exported as `identity`, built on first use; null if building it
+    /// panicked.
+    pub fn get<T: SamplerPlugin>(&'static self, identity: Identity) -> *const PluginDescriptor {
+        catch_unwind(|| {
+            &self.0.get_or_init(|| build::<T>(identity)).descriptor as *const PluginDescriptor
+        })
+        .unwrap_or(std::ptr::null())
     }
 }
 
-fn build<T: SamplerPlugin>() -> Descriptor {
+fn build<T: SamplerPlugin>(identity: Identity) -> Descriptor {
     let parameters_json = serde_json::to_string(&crate::parameters::<T::Config>())
         .expect("parameter lists serialise to JSON");
     let descriptor = PluginDescriptor {
@@ -74,9 +103,9 @@ fn build<T: SamplerPlugin>() -> Descriptor {
             abi_major: ABI_MAJOR,
             abi_minor: ABI_MINOR,
         },
-        name: RawStr::new(T::NAME),
-        version: RawStr::new(T::VERSION),
-        description: RawStr::new(T::DESCRIPTION),
+        name: RawStr::new(identity.name),
+        version: RawStr::new(identity.version),
+        description: RawStr::new(identity.description),
         parameters_json: RawStr::new(&parameters_json),
         create: Some(create::<T>),
         destroy: Some(destroy::<T>),
@@ -154,17 +183,9 @@ unsafe extern "C" fn neighbours_needed<T: SamplerPlugin>(
     needed: *mut u64,
     error: *mut TextBuffer,
 ) -> Status {
-    guarded(error, || {
-        if state.is_null() || needed.is_null() {
-            return Err(null_argument("state or needed"));
-        }
-        // SAFETY: `state` came from `create::<T>` and is alive until `destroy`.
-        let sampler = unsafe { &*state.cast::<T>() };
-        let count = sampler.neighbours_needed() as u64;
-        // SAFETY: the host passes a valid out-pointer.
-        unsafe { *needed = count };
-        Ok(())
-    })
+    let count = |sampler: &T| sampler.neighbours_needed() as u64;
+    // SAFETY: the host passes the state of `create::<T>` and an out-pointer, as `answer` needs.
+    unsafe { answer(state, needed, "needed", error, count) }
 }
 
 unsafe extern "C" fn model_neighbours_needed<T: SamplerPlugin>(
@@ -172,21 +193,40 @@ unsafe extern "C" fn model_neighbours_needed<T: SamplerPlugin>(
     needs: *mut RawModelNeeds,
     error: *mut TextBuffer,
 ) -> Status {
+    let wanted = |sampler: &T| {
+        let wanted = sampler.model_neighbours_needed();
+        RawModelNeeds {
+            k: wanted.k as u64,
+            refresh_every: wanted.refresh_every,
+            _reserved: 0,
+        }
+    };
+    // SAFETY: the host passes the state of `create::<T>` and an out-pointer, as `answer` needs.
+    unsafe { answer(state, needs, "needs", error, wanted) }
+}
+
+/// Answers a question about the configured sampler (`query`) into `out`, named by its parameter
+/// in the error for a null pointer.
+///
+/// # Safety
+/// `state` must be null or come from `create::<T>` and be alive until `destroy`; `out` must be
+/// null or valid for writes.
+unsafe fn answer<T: SamplerPlugin, R>(
+    state: *const c_void,
+    out: *mut R,
+    out_name: &str,
+    error: *mut TextBuffer,
+    query: impl FnOnce(&T) -> R,
+) -> Status {
     guarded(error, || {
-        if state.is_null() || needs.is_null() {
-            return Err(null_argument("state or needs"));
+        if state.is_null() || out.is_null() {
+            return Err(null_argument(&format!("state or {out_name}")));
         }
         // SAFETY: `state` came from `create::<T>` and is alive until `destroy`.
         let sampler = unsafe { &*state.cast::<T>() };
-        let wanted = sampler.model_neighbours_needed();
+        let answer = query(sampler);
         // SAFETY: the host passes a valid out-pointer.
-        unsafe {
-            *needs = RawModelNeeds {
-                k: wanted.k as u64,
-                refresh_every: wanted.refresh_every,
-                _reserved: 0,
-            }
-        };
+        unsafe { out.write(answer) };
         Ok(())
     })
 }

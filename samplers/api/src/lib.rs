@@ -2,7 +2,8 @@
 //!
 //! A sampler decides which items share a training batch. Plugin authors implement one trait,
 //! [`SamplerPlugin`] (settings as a `Config` struct, validation in `new`, then `epoch`), and
-//! call [`export_sampler!`]; the macro generates the C shims of the versioned ABI in [`abi`].
+//! call [`export_sampler!`] with the plugin's name, version and description; the macro
+//! generates the C shims of the versioned ABI in [`abi`].
 //! The host drives samplers through the object-safe [`Sampler`] trait, which every
 //! `SamplerPlugin` implements and which the harness's wrapper of a loaded library implements
 //! too, so in-process and loaded samplers are interchangeable.

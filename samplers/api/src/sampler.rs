@@ -48,7 +48,8 @@ impl ModelNeeds {
     }
 }
 
-/// The one trait a sampler plugin implements; [`crate::export_sampler!`] exports it.
+/// The one trait a sampler plugin implements; [`crate::export_sampler!`] exports it under its
+/// name, version and description.
 ///
 /// The configuration is a plain struct, [`SamplerPlugin::Config`]: its JSON form is parsed
 /// with [`parse_config`], and its parameter list (`harness list`, the ABI) is derived from it
@@ -60,13 +61,6 @@ impl ModelNeeds {
 /// batches but the last hold `data.batch_size()` items, and with `data.drop_last()` the short
 /// last batch is left out (see [`crate::contract`]).
 pub trait SamplerPlugin: Sized + 'static {
-    /// Name used on the command line and in reports.
-    const NAME: &'static str;
-    /// Version of the sampler's behaviour; bump it when batches change.
-    const VERSION: &'static str;
-    /// One line for `harness list`.
-    const DESCRIPTION: &'static str;
-
     /// The settings: a struct with `#[serde(default, deny_unknown_fields)]` whose fields are
     /// the configuration keys, each documented by one line of help text.
     type Config: Default + Serialize + DeserializeOwned + JsonSchema;
@@ -75,8 +69,11 @@ pub trait SamplerPlugin: Sized + 'static {
     /// ([`SamplerError::parameter`]).
     fn new(config: Self::Config) -> Result<Self, SamplerError>;
 
-    /// How many nearest neighbours per item this configuration reads (0: none).
-    fn neighbours_needed(&self) -> usize;
+    /// How many nearest neighbours per item this configuration reads; none (0) unless
+    /// overridden.
+    fn neighbours_needed(&self) -> usize {
+        0
+    }
 
     /// Which tables from the model under training this configuration reads (ABI 1.1); none
     /// unless overridden.

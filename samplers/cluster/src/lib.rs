@@ -34,7 +34,8 @@ pub struct ClusterConfig {
     pub max_similarity: Option<f64>,
 }
 
-/// Topic-balanced batches from a seeded k-means clustering of the descriptions.
+/// Topic-balanced batches from a seeded k-means clustering of the descriptions (it reads the
+/// description embeddings, not the neighbour table).
 #[derive(Debug)]
 pub struct ClusterSampler {
     clusters: Option<usize>,
@@ -109,11 +110,6 @@ impl ClusterSampler {
 }
 
 impl SamplerPlugin for ClusterSampler {
-    const NAME: &'static str = "cluster";
-    const VERSION: &'static str = "1.0.0";
-    const DESCRIPTION: &'static str =
-        "Topic-balanced batches: seeded k-means of the descriptions, each batch from one topic.";
-
     type Config = ClusterConfig;
 
     /// Errors name `clusters` or `max_similarity`.
@@ -128,11 +124,6 @@ impl SamplerPlugin for ClusterSampler {
         })
     }
 
-    /// None: the sampler reads the description embeddings, not the neighbour table.
-    fn neighbours_needed(&self) -> usize {
-        0
-    }
-
     fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
         self.topics(data)?.fill_epoch(data, epoch, self.cap, sink)?;
         let note = EpochNote {
@@ -143,4 +134,10 @@ impl SamplerPlugin for ClusterSampler {
     }
 }
 
-sampler_api::export_sampler!(ClusterSampler);
+sampler_api::export_sampler!(
+    ClusterSampler,
+    name = "cluster",
+    version = "1.0.0",
+    description =
+        "Topic-balanced batches: seeded k-means of the descriptions, each batch from one topic.",
+);

@@ -4,10 +4,14 @@
 
 #![forbid(unsafe_code)]
 
-use sampler_api::{BatchSink, EpochResult, SamplerData, SamplerError, SamplerPlugin};
-use sampler_kit::{HardBatching, Schedule, SimilarityCap};
+use sampler_api::SamplerError;
+use sampler_kit::{HardBatching, Schedule, ScheduleConfig, ScheduledSampler};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+/// Random warm-up batches, then hard ones; the hard epochs' neighbours are asked for from the
+/// start.
+pub type CurriculumSampler = ScheduledSampler<CurriculumConfig>;
 
 /// Settings of the `curriculum` sampler.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -35,39 +39,20 @@ impl Default for CurriculumConfig {
     }
 }
 
-/// Random batches up to `curriculum_epoch`, hard batches after: the kit's
-/// [`Schedule::curriculum`]. The hard epochs' neighbours are asked for from the start.
-#[derive(Debug, Clone)]
-pub struct CurriculumSampler {
-    schedule: Schedule,
-}
-
-impl SamplerPlugin for CurriculumSampler {
-    const NAME: &'static str = "curriculum";
-    const VERSION: &'static str = "1.1.0";
-    const DESCRIPTION: &'static str =
-        "Random batches for a warm-up of curriculum_epoch epochs, then semantics-aware batches.";
-
-    type Config = CurriculumConfig;
-
-    /// Errors name `hard_ratio`, `hardness_k` or `max_similarity`.
-    fn new(config: CurriculumConfig) -> Result<Self, SamplerError> {
-        let hard = HardBatching {
-            hard_ratio: config.hard_ratio,
-            hardness_k: config.hardness_k,
-            max_similarity: SimilarityCap::from_setting(config.max_similarity)?,
-        };
-        let schedule = Schedule::curriculum(config.curriculum_epoch, hard)?;
-        Ok(CurriculumSampler { schedule })
-    }
-
-    fn neighbours_needed(&self) -> usize {
-        self.schedule.neighbours_needed()
-    }
-
-    fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
-        self.schedule.epoch(data, epoch, sink)
+impl ScheduleConfig for CurriculumConfig {
+    /// Random batches up to `curriculum_epoch`, hard batches after: the kit's
+    /// [`Schedule::curriculum`]. Errors name `hard_ratio`, `hardness_k` or `max_similarity`.
+    fn schedule(&self) -> Result<Schedule, SamplerError> {
+        let hard =
+            HardBatching::from_settings(self.hard_ratio, self.hardness_k, self.max_similarity)?;
+        Schedule::curriculum(self.curriculum_epoch, hard)
     }
 }
 
-sampler_api::export_sampler!(CurriculumSampler);
+sampler_api::export_sampler!(
+    CurriculumSampler,
+    name = "curriculum",
+    version = "1.1.0",
+    description =
+        "Random batches for a warm-up of curriculum_epoch epochs, then semantics-aware batches.",
+);

@@ -4,10 +4,13 @@
 
 #![forbid(unsafe_code)]
 
-use sampler_api::{BatchSink, EpochResult, SamplerData, SamplerError, SamplerPlugin};
-use sampler_kit::{HardBatching, Schedule, SimilarityCap};
+use sampler_api::SamplerError;
+use sampler_kit::{HardBatching, Schedule, ScheduleConfig, ScheduledSampler};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+/// Hard batches in every epoch.
+pub type HardSampler = ScheduledSampler<HardConfig>;
 
 /// Settings of the `hard` sampler.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -32,37 +35,22 @@ impl Default for HardConfig {
     }
 }
 
-/// Hard batches in every epoch: the kit's [`Schedule::hard`].
-#[derive(Debug, Clone)]
-pub struct HardSampler {
-    schedule: Schedule,
-}
-
-impl SamplerPlugin for HardSampler {
-    const NAME: &'static str = "hard";
-    const VERSION: &'static str = "1.1.0";
-    const DESCRIPTION: &'static str =
-        "Semantics-aware batches: a random pivot, some of its nearest neighbours, random fill.";
-
-    type Config = HardConfig;
-
-    /// Errors name `hard_ratio`, `hardness_k` or `max_similarity`.
-    fn new(config: HardConfig) -> Result<Self, SamplerError> {
-        let schedule = Schedule::hard(HardBatching {
-            hard_ratio: config.hard_ratio,
-            hardness_k: config.hardness_k,
-            max_similarity: SimilarityCap::from_setting(config.max_similarity)?,
-        })?;
-        Ok(HardSampler { schedule })
-    }
-
-    fn neighbours_needed(&self) -> usize {
-        self.schedule.neighbours_needed()
-    }
-
-    fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
-        self.schedule.epoch(data, epoch, sink)
+impl ScheduleConfig for HardConfig {
+    /// Hard batches in every epoch: the kit's [`Schedule::hard`]. Errors name `hard_ratio`,
+    /// `hardness_k` or `max_similarity`.
+    fn schedule(&self) -> Result<Schedule, SamplerError> {
+        Schedule::hard(HardBatching::from_settings(
+            self.hard_ratio,
+            self.hardness_k,
+            self.max_similarity,
+        )?)
     }
 }
 
-sampler_api::export_sampler!(HardSampler);
+sampler_api::export_sampler!(
+    HardSampler,
+    name = "hard",
+    version = "1.1.0",
+    description =
+        "Semantics-aware batches: a random pivot, some of its nearest neighbours, random fill.",
+);

@@ -1,28 +1,19 @@
 use hard_sampler::{HardConfig, HardSampler};
 use proptest::prelude::*;
 use sampler_api::{EpochNote, SamplerPlugin};
-use sampler_kit::SimilarityCap;
 use sampler_kit::testing::{
-    Dataset, DatasetSpec, assert_config_rejected, assert_hard_settings_checked,
-    check_sampler_epoch, datasets_with_hard_batchings,
+    Dataset, assert_config_rejected, assert_hard_settings_checked, check_sampler_epoch,
+    datasets_with_hard_configs,
 };
-
-fn cases() -> impl Strategy<Value = (DatasetSpec, HardConfig)> {
-    datasets_with_hard_batchings().prop_map(|(spec, batching)| {
-        let config = HardConfig {
-            hard_ratio: batching.hard_ratio,
-            hardness_k: batching.hardness_k,
-            max_similarity: batching.max_similarity.map(SimilarityCap::max_similarity),
-        };
-        (spec, config)
-    })
-}
 
 proptest! {
     /// The promises checked (no hard shortfall, a full first hard group, no near-duplicate of a
     /// pivot in its batch under a cap) are the note's, and the note repeats the configuration.
     #[test]
-    fn epochs_keep_the_configured_hard_promise((spec, config) in cases(), epoch in 1..1000u32) {
+    fn epochs_keep_the_configured_hard_promise(
+        (spec, config) in datasets_with_hard_configs::<HardConfig>(),
+        epoch in 1..1000u32,
+    ) {
         let new_sampler = || HardSampler::new(config.clone()).expect("a valid configuration");
         prop_assert_eq!(new_sampler().neighbours_needed(), config.hardness_k);
         let run = check_sampler_epoch(new_sampler, &Dataset::new(spec), epoch)?;
@@ -39,9 +30,5 @@ fn configuration_errors_name_the_setting() {
         100
     );
     assert_config_rejected::<HardSampler>(r#"{"hard_raito": 0.5}"#, "hard_raito");
-    let nan_ratio = HardConfig {
-        hard_ratio: f64::NAN,
-        ..HardConfig::default()
-    };
-    assert_hard_settings_checked::<HardSampler>(nan_ratio);
+    assert_hard_settings_checked::<HardSampler>(|config| &mut config.hard_ratio);
 }

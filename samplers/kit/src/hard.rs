@@ -26,6 +26,21 @@ pub struct HardBatching {
 }
 
 impl HardBatching {
+    /// Hard batching from a sampler's settings, `max_similarity` turned into a
+    /// [`SimilarityCap`] (errors name `max_similarity`); [`HardBatching::validate`] checks the
+    /// rest.
+    pub fn from_settings(
+        hard_ratio: f64,
+        hardness_k: usize,
+        max_similarity: Option<f64>,
+    ) -> Result<Self, SamplerError> {
+        Ok(HardBatching {
+            hard_ratio,
+            hardness_k,
+            max_similarity: SimilarityCap::from_setting(max_similarity)?,
+        })
+    }
+
     /// Checks the settings; errors name `hard_ratio` or `hardness_k`.
     pub fn validate(&self) -> Result<(), SamplerError> {
         // `contains` is false for NaN and the infinities too.
@@ -182,18 +197,6 @@ mod tests {
     use super::*;
     use crate::testing::{Dataset, DatasetSpec, checked_epoch};
 
-    /// 8 clusters of 5 with k = 4: every item's neighbours are exactly its cluster mates.
-    fn spec() -> DatasetSpec {
-        DatasetSpec {
-            n_items: 40,
-            batch_size: 5,
-            k: 4,
-            n_clusters: 8,
-            seed: 5,
-            drop_last: false,
-        }
-    }
-
     fn batches(hard_ratio: f64, hardness_k: usize, data: &SamplerData<'_>) -> Vec<Vec<u32>> {
         let batching = HardBatching {
             hard_ratio,
@@ -211,7 +214,7 @@ mod tests {
 
     #[test]
     fn a_full_ratio_makes_the_first_batch_a_whole_cluster() {
-        let dataset = Dataset::new(spec());
+        let dataset = Dataset::new(DatasetSpec::clusters_of_five());
         let data = dataset.data();
         let batches = batches(1.0, 4, &data);
         let group = HardnessMeter::new(40).hard_group(&batches[0], &data, 4);
@@ -229,7 +232,7 @@ mod tests {
         // twin, at cosine 1.
         let dataset = Dataset::new(DatasetSpec {
             n_items: 20,
-            ..spec()
+            ..DatasetSpec::clusters_of_five()
         });
         let embeddings = dataset.embeddings().repeat(2);
         let neighbours = fixtures::exact_neighbours(&embeddings, 8, 4);
@@ -261,7 +264,7 @@ mod tests {
         let dataset = Dataset::new(DatasetSpec {
             batch_size: 6,
             drop_last: true,
-            ..spec()
+            ..DatasetSpec::clusters_of_five()
         });
         let batches = batches(0.5, 3, &dataset.data());
         assert_eq!(batches.len(), 6);
@@ -270,7 +273,7 @@ mod tests {
 
     #[test]
     fn a_neighbour_listed_twice_is_placed_once() {
-        let dataset = Dataset::new(spec());
+        let dataset = Dataset::new(DatasetSpec::clusters_of_five());
         // Every row names item 1 (item 2 in item 1's own row) twice.
         let neighbours: Vec<u32> = (0..40u32)
             .flat_map(|item| {
@@ -285,7 +288,7 @@ mod tests {
 
     #[test]
     fn settings_are_checked_by_name() {
-        let dataset = Dataset::new(spec());
+        let dataset = Dataset::new(DatasetSpec::clusters_of_five());
         let data = dataset.data();
         let error = |hard_ratio: f64, hardness_k: usize| {
             let batching = HardBatching {

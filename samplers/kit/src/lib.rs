@@ -2,7 +2,7 @@
 //! hard batches does it the same way: [`shuffled_epoch`] for random batches, [`HardBatching`]
 //! for semantics-aware ones (with an optional [`SimilarityCap`] against false negatives), and a
 //! [`Schedule`] of stages that switches between them by epoch (`hard`, `curriculum` and
-//! `progressive` are its presets).
+//! `progressive` are its presets, each a [`ScheduledSampler`] over its own settings).
 //!
 //! Every function here is a pure function of (seed, epoch, settings, data): randomness comes
 //! from [`sampler_api::rng::Rng`] streams named by the epoch and a purpose tag. The `testing`
@@ -14,6 +14,7 @@ mod cap;
 mod hard;
 mod pool;
 mod schedule;
+mod scheduled;
 mod shuffle;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -21,4 +22,5 @@ pub mod testing;
 pub use cap::SimilarityCap;
 pub use hard::HardBatching;
 pub use schedule::{Batching, Schedule, Stage};
+pub use scheduled::{ScheduleConfig, ScheduledSampler};
 pub use shuffle::shuffled_epoch;

@@ -2,6 +2,9 @@
 //! proptest strategy over their shapes, and the checks that every sampler's epochs must pass,
 //! so that each sampler's property tests state only what is particular to it.
 
+use std::any::type_name;
+use std::fmt;
+
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use sampler_api::contract::{
@@ -12,6 +15,7 @@ use sampler_api::{
     BatchSink, EpochBuffers, EpochNote, EpochResult, HardTable, ModelTables, Sampler, SamplerData,
     SamplerPlugin,
 };
+use serde::de::DeserializeOwned;
 
 use crate::{HardBatching, SimilarityCap};
 
@@ -35,6 +39,21 @@ pub struct DatasetSpec {
     pub n_clusters: usize,
     pub seed: u64,
     pub drop_last: bool,
+}
+
+impl DatasetSpec {
+    /// 8 clusters of 5 items in batches of 5, with k = 4: every item's neighbours are exactly
+    /// its cluster mates.
+    pub fn clusters_of_five() -> Self {
+        DatasetSpec {
+            n_items: 40,
+            batch_size: 5,
+            k: 4,
+            n_clusters: 8,
+            seed: 5,
+            drop_last: false,
+        }
+    }
 }
 
 /// Dataset shapes with 2 to 300 items, any batch size from 1 to all items, and a neighbour
@@ -289,21 +308,24 @@ pub fn check_sampler_epoch<S: Sampler>(
 /// Asserts that the configuration `json` is refused with a message that names `named` (a key
 /// or a parameter path such as `stages[1].hard_ratio`).
 pub fn assert_config_rejected<S: SamplerPlugin>(json: &str, named: &str) {
+    let sampler = type_name::<S>();
     match S::from_config(json) {
-        Ok(_) => panic!("{} accepted {json}", S::NAME),
+        Ok(_) => panic!("{sampler} accepted {json}"),
         Err(error) => assert!(
             error.to_string().contains(named),
-            "{} refused {json} with \"{error}\", which does not name {named}",
-            S::NAME
+            "{sampler} refused {json} with \"{error}\", which does not name {named}"
         ),
     }
 }
 
 /// Asserts that `S` refuses, naming the setting, a `hard_ratio` outside `[0, 1]` and a
 /// `hardness_k` of 0 and a `max_similarity` outside `(0, 1]` at the top level of its JSON
-/// configuration (while 0.95 is accepted), and `nan_ratio`, a
-/// configuration whose `hard_ratio` is NaN (JSON cannot spell NaN, but a Rust caller can).
-pub fn assert_hard_settings_checked<S: SamplerPlugin>(nan_ratio: S::Config) {
+/// configuration (while 0.95 is accepted), and a default configuration whose `hard_ratio` (the
+/// field that `hard_ratio` points to) is NaN: JSON cannot spell NaN, but a Rust caller can.
+pub fn assert_hard_settings_checked<S: SamplerPlugin>(
+    hard_ratio: impl FnOnce(&mut S::Config) -> &mut f64,
+) {
+    let sampler = type_name::<S>();
     for ratio in ["-0.1", "1.5"] {
         assert_config_rejected::<S>(&format!(r#"{{"hard_ratio": {ratio}}}"#), "hard_ratio");
     }
@@ -313,24 +335,40 @@ pub fn assert_hard_settings_checked<S: SamplerPlugin>(nan_ratio: S::Config) {
     }
     assert!(
         S::from_config(r#"{"max_similarity": 0.95}"#).is_ok(),
-        "{} refused max_similarity 0.95",
-        S::NAME
+        "{sampler} refused max_similarity 0.95"
     );
+    let mut nan_ratio = S::Config::default();
+    *hard_ratio(&mut nan_ratio) = f64::NAN;
     match S::new(nan_ratio) {
-        Ok(_) => panic!("{} accepted a NaN hard_ratio", S::NAME),
+        Ok(_) => panic!("{sampler} accepted a NaN hard_ratio"),
         Err(error) => assert!(
             error.to_string().starts_with("hard_ratio:"),
-            "{} refused a NaN hard_ratio with \"{error}\"",
-            S::NAME
+            "{sampler} refused a NaN hard_ratio with \"{error}\""
         ),
     }
 }
 
-/// Datasets (with at least one neighbour per item) paired with hard-batching settings that fit
-/// them, for the hard-family samplers' properties.
-pub fn datasets_with_hard_batchings() -> impl Strategy<Value = (DatasetSpec, HardBatching)> {
+/// Datasets (with at least one neighbour per item) paired with configurations of a hard-family
+/// sampler that fit them: its `hard_ratio`, `hardness_k` and `max_similarity` keys drawn as by
+/// [`hard_batchings`], the other keys at their defaults.
+pub fn datasets_with_hard_configs<C: DeserializeOwned + fmt::Debug>()
+-> impl Strategy<Value = (DatasetSpec, C)> {
     dataset_specs(1).prop_flat_map(|spec| {
         let max_k = spec.k;
-        (Just(spec), hard_batchings(max_k))
+        (
+            Just(spec),
+            hard_batchings(max_k).prop_map(|batching| hard_config(&batching)),
+        )
     })
+}
+
+/// The configuration that sets `batching`'s settings by their keys, the other keys at their
+/// defaults.
+fn hard_config<C: DeserializeOwned>(batching: &HardBatching) -> C {
+    let settings = serde_json::json!({
+        "hard_ratio": batching.hard_ratio,
+        "hardness_k": batching.hardness_k,
+        "max_similarity": batching.max_similarity.map(SimilarityCap::max_similarity),
+    });
+    serde_json::from_value(settings).expect("hard-family configurations take these keys")
 }

@@ -3,10 +3,14 @@
 
 #![forbid(unsafe_code)]
 
-use sampler_api::{BatchSink, EpochResult, SamplerData, SamplerError, SamplerPlugin};
-use sampler_kit::{HardBatching, Schedule, SimilarityCap};
+use sampler_api::SamplerError;
+use sampler_kit::{HardBatching, Schedule, ScheduleConfig, ScheduledSampler, SimilarityCap};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+/// Hard batches following a schedule of stages; it asks for the largest neighbourhood of any
+/// stage, since the table is built once per run.
+pub type ProgressiveSampler = ScheduledSampler<ProgressiveConfig>;
 
 /// One step of the schedule, in force from `first_epoch` until the next stage begins.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -47,24 +51,12 @@ impl Default for ProgressiveConfig {
     }
 }
 
-/// Hard batches following a schedule of stages: the kit's [`Schedule::progressive`].
-#[derive(Debug, Clone)]
-pub struct ProgressiveSampler {
-    schedule: Schedule,
-}
-
-impl SamplerPlugin for ProgressiveSampler {
-    const NAME: &'static str = "progressive";
-    const VERSION: &'static str = "1.1.0";
-    const DESCRIPTION: &'static str =
-        "Semantics-aware batches whose hard ratio and neighbourhood follow an epoch schedule.";
-
-    type Config = ProgressiveConfig;
-
-    /// Errors name the field, e.g. `stages[1].hard_ratio` or `max_similarity`.
-    fn new(config: ProgressiveConfig) -> Result<Self, SamplerError> {
-        let max_similarity = SimilarityCap::from_setting(config.max_similarity)?;
-        let stages = config.stages.iter().map(|stage| {
+impl ScheduleConfig for ProgressiveConfig {
+    /// Hard batches following the stages: the kit's [`Schedule::progressive`]. Errors name the
+    /// field, e.g. `stages[1].hard_ratio` or `max_similarity`.
+    fn schedule(&self) -> Result<Schedule, SamplerError> {
+        let max_similarity = SimilarityCap::from_setting(self.max_similarity)?;
+        let stages = self.stages.iter().map(|stage| {
             let hard = HardBatching {
                 hard_ratio: stage.hard_ratio,
                 hardness_k: stage.hardness_k,
@@ -72,18 +64,14 @@ impl SamplerPlugin for ProgressiveSampler {
             };
             (stage.first_epoch, hard)
         });
-        let schedule = Schedule::progressive(stages)?;
-        Ok(ProgressiveSampler { schedule })
-    }
-
-    /// The largest neighbourhood of any stage: the table is built once per run.
-    fn neighbours_needed(&self) -> usize {
-        self.schedule.neighbours_needed()
-    }
-
-    fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
-        self.schedule.epoch(data, epoch, sink)
+        Schedule::progressive(stages)
     }
 }
 
-sampler_api::export_sampler!(ProgressiveSampler);
+sampler_api::export_sampler!(
+    ProgressiveSampler,
+    name = "progressive",
+    version = "1.1.0",
+    description =
+        "Semantics-aware batches whose hard ratio and neighbourhood follow an epoch schedule.",
+);

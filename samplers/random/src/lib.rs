@@ -18,18 +18,10 @@ pub struct RandomConfig {}
 pub struct RandomSampler;
 
 impl SamplerPlugin for RandomSampler {
-    const NAME: &'static str = "random";
-    const VERSION: &'static str = "1.0.0";
-    const DESCRIPTION: &'static str = "Random batches: a seeded shuffle of all items every epoch.";
-
     type Config = RandomConfig;
 
     fn new(_config: RandomConfig) -> Result<Self, SamplerError> {
         Ok(RandomSampler)
-    }
-
-    fn neighbours_needed(&self) -> usize {
-        0
     }
 
     fn epoch(&self, data: &SamplerData<'_>, epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
@@ -38,4 +30,9 @@ impl SamplerPlugin for RandomSampler {
     }
 }
 
-sampler_api::export_sampler!(RandomSampler);
+sampler_api::export_sampler!(
+    RandomSampler,
+    name = "random",
+    version = "1.0.0",
+    description = "Random batches: a seeded shuffle of all items every epoch.",
+);

@@ -43,16 +43,11 @@ pub struct Config {
 
 /// Puts items in index order and then breaks the result as configured.
 pub struct FaultySampler {
-    fault: Fault,
-    after: u32,
+    config: Config,
     epoch_calls: AtomicU32,
 }
 
 impl SamplerPlugin for FaultySampler {
-    const NAME: &'static str = "faulty";
-    const VERSION: &'static str = "0.0.1";
-    const DESCRIPTION: &'static str = "test fixture that misbehaves on request";
-
     type Config = Config;
 
     fn new(config: Config) -> Result<Self, SamplerError> {
@@ -60,22 +55,17 @@ impl SamplerPlugin for FaultySampler {
             deliberate_panic("deliberate panic in create");
         }
         Ok(FaultySampler {
-            fault: config.fault,
-            after: config.after,
+            config,
             epoch_calls: AtomicU32::new(0),
         })
-    }
-
-    fn neighbours_needed(&self) -> usize {
-        0
     }
 
     fn epoch(&self, data: &SamplerData<'_>, _epoch: u32, sink: &mut BatchSink<'_>) -> EpochResult {
         let n = data.n_items() as u32;
         let mut items: Vec<u32> = (0..n).collect();
         let call = self.epoch_calls.fetch_add(1, Ordering::Relaxed) + 1;
-        let fault = if call > self.after {
-            self.fault
+        let fault = if call > self.config.after {
+            self.config.fault
         } else {
             Fault::None
         };
@@ -103,7 +93,12 @@ impl SamplerPlugin for FaultySampler {
     }
 }
 
-export_sampler!(FaultySampler);
+export_sampler!(
+    FaultySampler,
+    name = "faulty",
+    version = "0.0.1",
+    description = "test fixture that misbehaves on request",
+);
 
 /// Panics with `message` without the default hook's report on stderr: the panic is the point of
 /// the test, and the harness reports it from the shim's error text (tests stay quiet).
