@@ -120,15 +120,20 @@ fn embed_writes_minilm_embeddings_and_caches_them() {
         "id,SMILES,description\n1,CCO,\"The molecule is ethanol, a primary alcohol.\"\n2,C,The molecule is methane.\n3,O,Water boils at 100℃.\n",
     )
     .unwrap();
+    // `harness embed` of the table into `output`, with `extra` flags.
+    let embed = |output: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "embed".to_string(),
+            "--input".into(),
+            table.display().to_string(),
+            "--output".into(),
+            output.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|flag| flag.to_string()));
+        run(&args)
+    };
     let first = folder.path().join("first.npy");
-    let (code, stdout, stderr) = run(&[
-        "embed",
-        "--input",
-        table.to_str().unwrap(),
-        "--output",
-        first.to_str().unwrap(),
-        "--quiet",
-    ]);
+    let (code, stdout, stderr) = embed(&first, &["--quiet"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
         stdout.contains("embedded 3 descriptions of")
@@ -144,16 +149,7 @@ fn embed_writes_minilm_embeddings_and_caches_them() {
 
     // The same texts again: read from the cache, identical.
     let second = folder.path().join("second.npy");
-    let args = |output: &Path| {
-        vec![
-            "embed".to_string(),
-            "--input".into(),
-            table.display().to_string(),
-            "--output".into(),
-            output.display().to_string(),
-        ]
-    };
-    let (code, stdout, _) = run(&args(&second));
+    let (code, stdout, _) = embed(&second, &[]);
     assert_eq!(code, 0);
     let cached = stdout
         .split("from the cache (")
@@ -165,23 +161,15 @@ fn embed_writes_minilm_embeddings_and_caches_them() {
 
     // A damaged cache file is reported, recomputed and replaced.
     std::fs::write(&cached, b"\x93NUMPY damaged").unwrap();
-    let (code, stdout, stderr) = run(&args(&second));
+    let (code, stdout, stderr) = embed(&second, &[]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stderr.contains("embedding cache: ignoring"), "{stderr}");
     assert_eq!(read_npy(&second), embeddings);
     assert_eq!(read_npy(Path::new(&cached)), embeddings);
 
     // A folder without the model is named.
-    let (code, _, stderr) = run(&[
-        "embed",
-        "--input",
-        table.to_str().unwrap(),
-        "--output",
-        second.to_str().unwrap(),
-        "--model",
-        folder.path().to_str().unwrap(),
-        "--no-cache",
-    ]);
+    let model = folder.path().to_str().unwrap();
+    let (code, _, stderr) = embed(&second, &["--model", model, "--no-cache"]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("tokenizer.json: missing (a MiniLM model folder holds"),
