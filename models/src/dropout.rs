@@ -1,9 +1,14 @@
 //! Dropout whose masks come from a generator owned by one trainer, so a run's masks depend only
 //! on its seed and its batches (libtorch's own generator is process-wide: another model training
 //! on another thread would change them).
+//!
+//! The masks are drawn on the tensors' device: SplitMix64 is counter-based (draw `n` is a pure
+//! function of the start state and `n`), so a mask's draws are computed in parallel with int64
+//! tensor ops and the host only advances a counter. The masks are those of the host stream, bit
+//! for bit, on every device.
 
 use sampler_api::rng::SplitMix64;
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
 /// The stream that draws dropout masks: SplitMix64, two 32-bit halves per draw.
 #[derive(Debug, Clone)]
@@ -20,25 +25,50 @@ impl DropoutRng {
         }
     }
 
-    /// A float mask shaped like `like`: each entry is 0 with probability `p` (to 2^-32), else
-    /// `1 / (1 - p)`, so the expected value of a masked entry is unchanged.
+    /// A float mask shaped like `like`, on its device: each entry is 0 with probability `p` (to
+    /// 2^-32), else `1 / (1 - p)`, so the expected value of a masked entry is unchanged. Entry
+    /// `2i` is decided by the low half of the stream's next draw `i`, entry `2i + 1` by its high
+    /// half; an odd mask leaves the last draw's high half unused.
     fn mask(&mut self, like: &Tensor, p: f64) -> Tensor {
-        let numel = like.numel();
-        let threshold = (p * 4_294_967_296.0) as u64;
+        let numel = like.numel() as i64;
+        let draws = (numel + 1) / 2;
+        let bits = device_draws(self.stream.state(), draws, like.device());
+        self.stream.skip(draws as u64);
+        let halves = Tensor::stack(
+            &[
+                bits.bitwise_and(0xFFFF_FFFF_i64),
+                logical_right_shift(&bits, 32),
+            ],
+            1,
+        )
+        .view([-1])
+        .narrow(0, 0, numel);
+        let threshold = (p * 4_294_967_296.0) as u64 as i64;
         let keep = (1.0 / (1.0 - p)) as f32;
-        let mut values = Vec::with_capacity(numel + 1);
-        while values.len() < numel {
-            let bits = self.stream.next_u64();
-            for half in [bits & 0xFFFF_FFFF, bits >> 32] {
-                values.push(if half < threshold { 0.0 } else { keep });
-            }
-        }
-        values.truncate(numel);
-        Tensor::from_slice(&values)
+        (halves.ge(threshold).to_kind(Kind::Float) * f64::from(keep))
             .view(like.size().as_slice())
             .to_kind(like.kind())
-            .to_device(like.device())
     }
+}
+
+/// The next `draws` outputs of a SplitMix64 stream in state `state`, as int64 bit patterns on
+/// `device`: output `n` (from 1) is `mix(state + n * GAMMA)`, every u64 operation emulated on
+/// int64 (two's complement: wrapping adds and multiplies agree; shifts are made logical).
+fn device_draws(state: u64, draws: i64, device: tch::Device) -> Tensor {
+    // `as i64` reinterprets the bits.
+    let counters = Tensor::arange_start(1, draws + 1, (Kind::Int64, device));
+    let mut z = counters * SplitMix64::GAMMA as i64 + state as i64;
+    for (shift, multiplier) in SplitMix64::MIX_ROUNDS {
+        z = z.bitwise_xor_tensor(&logical_right_shift(&z, shift)) * multiplier as i64;
+    }
+    z.bitwise_xor_tensor(&logical_right_shift(&z, SplitMix64::MIX_FINAL_SHIFT))
+}
+
+/// `x >> shift` on int64 bit patterns as if they were u64 (`0 < shift < 64`): libtorch shifts
+/// signed integers arithmetically, so the copied sign bits are cleared.
+fn logical_right_shift(x: &Tensor, shift: u32) -> Tensor {
+    x.bitwise_right_shift_tensor_scalar(i64::from(shift))
+        .bitwise_and((1_i64 << (64 - shift)) - 1)
 }
 
 /// Whether a forward pass trains (dropout on, masks from the generator) or evaluates.
@@ -86,6 +116,59 @@ mod tests {
         assert!(draw(1).equal(&draw(1)));
         assert!(!draw(1).equal(&draw(2)));
         assert!(dropout(&x, 0.5, &mut Mode::Eval).equal(&x));
+    }
+
+    /// The mask the host stream gives: entry `j` from half `j % 2` of draw `j / 2`.
+    fn host_mask(stream: &mut SplitMix64, numel: usize, p: f64) -> Vec<f32> {
+        let threshold = (p * 4_294_967_296.0) as u64;
+        let keep = (1.0 / (1.0 - p)) as f32;
+        let mut values = Vec::with_capacity(numel + 1);
+        while values.len() < numel {
+            let bits = stream.next_u64();
+            for half in [bits & 0xFFFF_FFFF, bits >> 32] {
+                values.push(if half < threshold { 0.0 } else { keep });
+            }
+        }
+        values.truncate(numel);
+        values
+    }
+
+    #[test]
+    fn device_masks_are_the_host_streams_masks() {
+        for seed in [0, 7, u64::MAX, 0x8000_0000_0000_0000] {
+            let mut rng = DropoutRng::new(seed);
+            let mut host = rng.stream.clone();
+            // Consecutive masks of odd, even, empty and large sizes move both streams alike;
+            // p = 0.5 puts the threshold at 2^31, where a signed comparison would go wrong.
+            let masks = [
+                (7, 0.1),
+                (0, 0.3),
+                (64, 0.5),
+                (1, 0.9),
+                (10_001, 0.25),
+                (33, 1e-9),
+            ];
+            for (numel, p) in masks {
+                let like = Tensor::zeros([numel], (Kind::Double, tch::Device::Cpu));
+                let mask = rng.mask(&like, p);
+                assert_eq!(mask.kind(), Kind::Double);
+                let device = Vec::<f64>::try_from(&mask).unwrap();
+                let expected: Vec<f64> = host_mask(&mut host, numel as usize, p)
+                    .into_iter()
+                    .map(f64::from)
+                    .collect();
+                assert_eq!(device, expected, "seed {seed}, {numel} entries, p {p}");
+            }
+            assert_eq!(rng.stream.state(), host.state());
+        }
+    }
+
+    #[test]
+    fn logical_shifts_treat_the_sign_bit_as_a_value_bit() {
+        let values = [-1_i64, i64::MIN, 0x7FFF_FFFF_FFFF_FFFF, 12_345];
+        let shifted = logical_right_shift(&Tensor::from_slice(&values), 30);
+        let expected: Vec<i64> = values.iter().map(|&v| ((v as u64) >> 30) as i64).collect();
+        assert_eq!(Vec::<i64>::try_from(&shifted).unwrap(), expected);
     }
 
     #[test]
