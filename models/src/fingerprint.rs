@@ -2,22 +2,21 @@
 //! molecule in Rust, then an MLP whose first layer is a sum of the rows of the set bits.
 
 use molecules::MolGraph;
+use sampler_api::rng::SplitMix64;
 use tch::{Device, Tensor, nn};
 
 use crate::dropout::Mode;
 use crate::head::ProjectionHead;
+use crate::ragged::{BatchRows, RaggedRows};
 
 /// Bits of the fingerprint.
 pub const FINGERPRINT_BITS: u32 = 2048;
 /// Bond hops each atom environment covers (radius 2 = ECFP4-like).
 pub const FINGERPRINT_RADIUS: u32 = 2;
 
-/// SplitMix64 finaliser: a well-mixed 64-bit hash of `value`.
+/// A well-mixed 64-bit hash of `value`: SplitMix64's first draw from state `value`.
 fn mix(value: u64) -> u64 {
-    let mut z = value.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    SplitMix64::new(value).next_u64()
 }
 
 /// Hash of a sequence of values (order matters).
@@ -81,12 +80,13 @@ pub fn circular_fingerprint(graph: &MolGraph, radius: u32, bits: u32) -> Vec<u32
     set
 }
 
-/// A split's fingerprints (set bits), computed once.
-#[derive(Debug, Clone)]
+/// A split's fingerprints (set bits), computed once and staged on the training device.
+#[derive(Debug)]
 pub(crate) struct FingerprintStore {
-    bits: Vec<i64>,
-    /// Molecule `m` sets `bits[start[m]..start[m + 1]]`.
-    start: Vec<usize>,
+    /// Set bits of every molecule.
+    molecules: RaggedRows,
+    /// Set bits, molecules one after another.
+    bits: Tensor,
 }
 
 /// A batch of fingerprints as bags of set bits on the training device.
@@ -97,31 +97,25 @@ pub struct FingerprintBatch {
 }
 
 impl FingerprintStore {
-    /// Fingerprints of `graphs` with the protocol's bits and radius.
-    pub fn new(graphs: &[MolGraph]) -> Self {
-        let mut store = FingerprintStore {
-            bits: Vec::new(),
-            start: vec![0],
-        };
-        for graph in graphs {
-            let set = circular_fingerprint(graph, FINGERPRINT_RADIUS, FINGERPRINT_BITS);
-            store.bits.extend(set.into_iter().map(i64::from));
-            store.start.push(store.bits.len());
+    /// Fingerprints of `graphs` with the protocol's bits and radius, on `device`.
+    pub fn new(graphs: &[MolGraph], device: Device) -> Self {
+        let sets: Vec<Vec<u32>> = graphs
+            .iter()
+            .map(|graph| circular_fingerprint(graph, FINGERPRINT_RADIUS, FINGERPRINT_BITS))
+            .collect();
+        let bits: Vec<i64> = sets.iter().flatten().map(|&bit| i64::from(bit)).collect();
+        FingerprintStore {
+            molecules: RaggedRows::new(sets.iter().map(Vec::len), device),
+            bits: Tensor::from_slice(&bits).to_device(device),
         }
-        store
     }
 
-    /// The molecules `rows` (in that order) as one batch on `device`.
-    pub fn collate(&self, rows: &[usize], device: Device) -> FingerprintBatch {
-        let mut bits = Vec::new();
-        let mut offsets = Vec::with_capacity(rows.len());
-        for &m in rows {
-            offsets.push(bits.len() as i64);
-            bits.extend_from_slice(&self.bits[self.start[m]..self.start[m + 1]]);
-        }
+    /// The molecules `rows` (in that order) as one batch, gathered on the store's device.
+    pub fn collate(&self, rows: BatchRows<'_>) -> FingerprintBatch {
+        let gathered = self.molecules.gather(rows);
         FingerprintBatch {
-            bits: Tensor::from_slice(&bits).to_device(device),
-            offsets: Tensor::from_slice(&offsets).to_device(device),
+            bits: self.bits.index_select(0, &gathered.elements),
+            offsets: gathered.batch_starts,
         }
     }
 }
@@ -231,11 +225,32 @@ mod tests {
                 bonds: vec![],
             },
         ];
-        let store = FingerprintStore::new(&graphs);
-        let batch = store.collate(&[1, 0, 1], Device::Cpu);
-        let offsets = Vec::<i64>::try_from(&batch.offsets).unwrap();
-        let water =
-            circular_fingerprint(&graphs[1], FINGERPRINT_RADIUS, FINGERPRINT_BITS).len() as i64;
-        assert_eq!(offsets, [0, water, water + store.start[1] as i64]);
+        let store = FingerprintStore::new(&graphs, Device::Cpu);
+        let bits = |graph| -> Vec<i64> {
+            circular_fingerprint(graph, FINGERPRINT_RADIUS, FINGERPRINT_BITS)
+                .into_iter()
+                .map(i64::from)
+                .collect()
+        };
+        let (ethanol, water) = (bits(&graphs[0]), bits(&graphs[1]));
+        let mut rng = sampler_api::rng::Rng::for_stream(3, &[]);
+        for _ in 0..50 {
+            let rows: Vec<usize> = (0..rng.below(6)).map(|_| rng.below(2)).collect();
+            let index = Tensor::from_slice(&rows.iter().map(|&r| r as i64).collect::<Vec<_>>());
+            let batch = store.collate(BatchRows {
+                host: &rows,
+                index: &index,
+            });
+            let (mut expected_bits, mut expected_offsets): (Vec<i64>, _) = (vec![], vec![]);
+            for &row in &rows {
+                expected_offsets.push(expected_bits.len() as i64);
+                expected_bits.extend(if row == 0 { &ethanol } else { &water });
+            }
+            assert_eq!(Vec::<i64>::try_from(&batch.bits).unwrap(), expected_bits);
+            assert_eq!(
+                Vec::<i64>::try_from(&batch.offsets).unwrap(),
+                expected_offsets
+            );
+        }
     }
 }

@@ -18,6 +18,7 @@ mod metrics;
 pub mod minilm;
 mod model;
 mod protocol;
+mod ragged;
 mod script;
 mod split_tensors;
 mod tower;

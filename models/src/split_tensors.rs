@@ -1,10 +1,11 @@
 use paired_data::{ItemFeatures, PairedData, PairedSplit};
-use tch::{Device, Tensor};
+use tch::{Device, Kind, Tensor};
 
 use crate::fingerprint::FingerprintStore;
 use crate::graph::GraphStore;
 use crate::model::ItemBatch;
 use crate::protocol::ItemEncoderKind;
+use crate::ragged::{BatchRows, queued_copy};
 use crate::{ModelError, Result};
 
 /// Molecules per batch when a split's graphs are embedded for evaluation.
@@ -15,9 +16,9 @@ pub(crate) const GRAPH_EVAL_BATCH: usize = 64;
 pub(crate) enum ItemStore {
     /// `n x dim` features on the training device.
     Dense(Tensor),
-    /// Featurised graphs on the CPU, collated per batch.
+    /// Featurised graphs on the training device, collated there per batch.
     Graphs(GraphStore),
-    /// Fingerprints on the CPU, collated per batch.
+    /// Fingerprints on the training device, collated there per batch.
     Fingerprints(FingerprintStore),
 }
 
@@ -42,9 +43,9 @@ impl SplitTensors {
         let items = match (&split.items, encoder) {
             (ItemFeatures::Dense { values, dim }, _) => ItemStore::Dense(matrix(values, *dim)),
             (ItemFeatures::Graphs(graphs), ItemEncoderKind::FingerprintMlp) => {
-                ItemStore::Fingerprints(FingerprintStore::new(graphs))
+                ItemStore::Fingerprints(FingerprintStore::new(graphs, device))
             }
-            (ItemFeatures::Graphs(graphs), _) => ItemStore::Graphs(GraphStore::new(graphs)),
+            (ItemFeatures::Graphs(graphs), _) => ItemStore::Graphs(GraphStore::new(graphs, device)),
         };
         SplitTensors {
             items,
@@ -54,14 +55,12 @@ impl SplitTensors {
         }
     }
 
-    /// The items `rows` (in that order) as one batch.
-    pub fn item_batch(&self, rows: &[usize]) -> ItemBatch {
+    /// The items `rows` (in that order) as one batch, gathered on the device.
+    pub fn item_batch(&self, rows: BatchRows<'_>) -> ItemBatch {
         match &self.items {
-            ItemStore::Dense(matrix) => ItemBatch::Dense(matrix.index_select(0, &self.index(rows))),
-            ItemStore::Graphs(store) => ItemBatch::Graphs(store.collate(rows, self.device)),
-            ItemStore::Fingerprints(store) => {
-                ItemBatch::Fingerprints(store.collate(rows, self.device))
-            }
+            ItemStore::Dense(matrix) => ItemBatch::Dense(matrix.index_select(0, rows.index)),
+            ItemStore::Graphs(store) => ItemBatch::Graphs(store.collate(rows)),
+            ItemStore::Fingerprints(store) => ItemBatch::Fingerprints(store.collate(rows)),
         }
     }
 
@@ -71,14 +70,22 @@ impl SplitTensors {
             ItemStore::Dense(matrix) => {
                 ItemBatch::Dense(matrix.narrow(0, first as i64, count as i64))
             }
-            _ => self.item_batch(&(first..first + count).collect::<Vec<_>>()),
+            _ => {
+                let host: Vec<usize> = (first..first + count).collect();
+                let end = (first + count) as i64;
+                let index = Tensor::arange_start(first as i64, end, (Kind::Int64, self.device));
+                self.item_batch(BatchRows {
+                    host: &host,
+                    index: &index,
+                })
+            }
         }
     }
 
-    /// `rows` as an index tensor on the device.
+    /// `rows` as an index tensor on the device (see [`queued_copy`]).
     pub fn index(&self, rows: &[usize]) -> Tensor {
         let rows: Vec<i64> = rows.iter().map(|&row| row as i64).collect();
-        Tensor::from_slice(&rows).to_device(self.device)
+        queued_copy(&rows, self.device)
     }
 
     /// Rows embedded at once when the whole split is embedded. Graphs go in consecutive batches

@@ -2,13 +2,14 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use paired_data::{ItemFeatures, PairedData};
-use tch::{nn, nn::OptimizerConfig};
+use tch::{Kind, Tensor, nn, nn::OptimizerConfig};
 
 use crate::dropout::{DropoutRng, Mode};
 use crate::evaluate::{Evaluation, embed_split, evaluate};
 use crate::loss::symmetric_info_nce;
 use crate::model::{DualEncoder, DualEncoderConfig};
 use crate::protocol::ProtocolConfig;
+use crate::ragged::BatchRows;
 use crate::split_tensors::{SplitTensors, check_paired_data};
 use crate::{ModelError, Result};
 
@@ -65,6 +66,10 @@ pub struct Trainer {
     test: SplitTensors,
     /// Draws the dropout masks of training steps.
     dropout_rng: DropoutRng,
+    /// The optimiser's variables, in its order (the order the gradient norm sums them in).
+    parameters: Vec<Tensor>,
+    /// The gradient-norm bound as a float64 scalar on the device.
+    grad_clip_norm: Tensor,
     // Owns the variables the model and optimiser refer to.
     _variables: nn::VarStore,
 }
@@ -105,6 +110,8 @@ impl Trainer {
             ..nn::AdamW::default()
         };
         let optimizer = adamw.build(&variables, config.learning_rate)?;
+        let parameters = optimizer.trainable_variables();
+        let grad_clip_norm = Tensor::from(config.grad_clip_norm).to_device(config.device);
         let train = SplitTensors::new(&data.train, &config.item_encoder, config.device);
         let test = SplitTensors::new(&data.test, &config.item_encoder, config.device);
         Ok(Trainer {
@@ -114,6 +121,8 @@ impl Trainer {
             train,
             test,
             dropout_rng: DropoutRng::new(seed),
+            parameters,
+            grad_clip_norm,
             _variables: variables,
         })
     }
@@ -136,7 +145,8 @@ impl Trainer {
             seconds_in_steps: 0.0,
             temperature,
         };
-        let mut loss_sum = 0.0;
+        // Summed on the device and read once, after the last step: no step waits for the device.
+        let mut loss_sum = Tensor::zeros([], (Kind::Double, self.config.device));
         // TorchScript towers train in training mode and are evaluated in evaluation mode.
         self.model.set_training(true);
         let trained: Result<()> = batches
@@ -149,7 +159,8 @@ impl Trainer {
                     return Ok(());
                 }
                 let started = Instant::now();
-                loss_sum += self.step(batch, temperature)?;
+                let loss = self.step(batch, temperature)?;
+                let _ = loss_sum.f_add_(&loss.to_kind(Kind::Double))?;
                 stats.seconds_in_steps += started.elapsed().as_secs_f64();
                 stats.steps += 1;
                 stats.items += batch.len();
@@ -157,7 +168,12 @@ impl Trainer {
             });
         self.model.set_training(false);
         trained?;
-        stats.mean_loss = (stats.steps > 0).then(|| loss_sum / stats.steps as f64);
+        if stats.steps > 0 {
+            // The read waits for the queued steps: their time is the steps' time.
+            let started = Instant::now();
+            stats.mean_loss = Some(loss_sum.f_double_value(&[])? / stats.steps as f64);
+            stats.seconds_in_steps += started.elapsed().as_secs_f64();
+        }
         Ok(stats)
     }
 
@@ -196,16 +212,121 @@ impl Trainer {
         }
     }
 
-    /// One clipped AdamW step on the given rows (dropout on); returns the loss before the step.
-    fn step(&mut self, rows: &[u32], temperature: f64) -> Result<f64> {
+    /// One clipped AdamW step on the given rows (dropout on); returns the loss before the step
+    /// (detached, on the device). Nothing is read back from the device.
+    fn step(&mut self, rows: &[u32], temperature: f64) -> Result<Tensor> {
         let rows: Vec<usize> = rows.iter().map(|&row| row as usize).collect();
-        let items = self.train.item_batch(&rows);
-        let texts = self.train.texts.index_select(0, &self.train.index(&rows));
+        let index = self.train.index(&rows);
+        let items = self.train.item_batch(BatchRows {
+            host: &rows,
+            index: &index,
+        });
+        let texts = self.train.texts.index_select(0, &index);
         let mut mode = Mode::Train(&mut self.dropout_rng);
         let (item_emb, text_emb) = self.model.forward(&items, &texts, &mut mode)?;
         let loss = symmetric_info_nce(&item_emb, &text_emb, temperature);
-        self.optimizer
-            .backward_step_clip_norm(&loss, self.config.grad_clip_norm);
-        Ok(loss.double_value(&[]))
+        self.optimizer.zero_grad();
+        loss.f_backward()?;
+        clip_grad_norm(&self.parameters, &self.grad_clip_norm)?;
+        self.optimizer.step();
+        Ok(loss.detach())
+    }
+}
+
+/// Scales the gradients of `parameters` so that their joint L2 norm is at most `max_norm` (a
+/// float64 scalar), exactly as tch's `Optimizer::clip_grad_norm` does but without reading the norm
+/// back to the host: the norm of the per-gradient norms in float32, the coefficient
+/// `max_norm / (norm + 1e-6)` in float64, capped at 1 (a NaN coefficient counts as 1, as tch
+/// skips scaling when the comparison fails), and every gradient multiplied by it rounded to
+/// float32 (the parameters are float32). Multiplying by exactly 1 changes nothing, so the gradients are bit-identical to
+/// tch's, which scales only when the coefficient is below 1.
+fn clip_grad_norm(parameters: &[Tensor], max_norm: &Tensor) -> Result<()> {
+    tch::no_grad(|| {
+        let grads: Vec<Tensor> = parameters
+            .iter()
+            .map(Tensor::grad)
+            .filter(Tensor::defined)
+            .collect();
+        if grads.is_empty() {
+            return Ok(());
+        }
+        let norms: Vec<Tensor> = grads.iter().map(Tensor::norm).collect();
+        let total = Tensor::f_stack(&norms, 0)?.norm().to_kind(Kind::Double);
+        let coefficient = (max_norm / (total + 1e-6))
+            .fmin(&max_norm.ones_like())
+            .to_kind(Kind::Float);
+        for mut grad in grads {
+            let _ = grad.f_mul_(&coefficient)?;
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::{Device, nn::OptimizerConfig};
+
+    use super::*;
+
+    /// Every value's float bits (NaN as one value).
+    fn bits(tensors: impl IntoIterator<Item = Tensor>) -> Vec<Vec<u32>> {
+        tensors
+            .into_iter()
+            .map(|t| {
+                let grad = Vec::<f32>::try_from(t.flatten(0, -1)).unwrap();
+                grad.iter()
+                    .map(|g| if g.is_nan() { u32::MAX } else { g.to_bits() })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn clipping_on_the_device_gives_tchs_gradients_bit_for_bit() {
+        let cases = [1e-4, 0.03, 0.3, 1.0, 3.0, 1e3, f64::INFINITY, f64::NAN];
+        for (case, scale) in cases.into_iter().enumerate() {
+            for max_norm in [0.5, 1.0, 5.0] {
+                let variables = nn::VarStore::new(Device::Cpu);
+                let root = variables.root();
+                let shapes: [&[i64]; 3] = [&[7, 5], &[13], &[2, 3, 4]];
+                let parameters: Vec<Tensor> = shapes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &shape)| root.zeros(&format!("p{i}"), shape))
+                    .collect();
+                // A variable outside the loss has no gradient; both clips skip it.
+                let _unused = root.zeros("unused", &[3]);
+                let optimizer = nn::Sgd::default().build(&variables, 0.1).unwrap();
+                // d/dp sum(p * g) = g: the gradients are the chosen `g`s.
+                let targets: Vec<Tensor> = seeded(case as u64, || {
+                    shapes
+                        .iter()
+                        .map(|&shape| Tensor::randn(shape, (Kind::Float, Device::Cpu)) * scale)
+                        .collect()
+                });
+                let loss = parameters
+                    .iter()
+                    .zip(&targets)
+                    .map(|(p, g)| (p * g).sum(Kind::Float))
+                    .reduce(|a, b| a + b)
+                    .unwrap();
+                loss.backward();
+                let unclipped: Vec<Tensor> = parameters.iter().map(|p| p.grad().copy()).collect();
+                optimizer.clip_grad_norm(max_norm);
+                let grads = || parameters.iter().map(Tensor::grad);
+                let by_tch = bits(grads());
+                tch::no_grad(|| {
+                    for (p, g) in parameters.iter().zip(&unclipped) {
+                        p.grad().copy_(g);
+                    }
+                });
+                let all = optimizer.trainable_variables();
+                clip_grad_norm(&all, &Tensor::from(max_norm)).unwrap();
+                assert_eq!(bits(grads()), by_tch, "scale {scale}, max {max_norm}");
+                if scale == 1e3 {
+                    assert_ne!(by_tch, bits(unclipped));
+                }
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Variable-size molecular graphs batched without padding: atoms of all molecules are
 //! concatenated, edge indices are offset by the atoms before them, and every atom records which
-//! molecule it belongs to (for pooling by scatter).
+//! molecule it belongs to (for pooling by scatter). A split's graphs are staged on the training
+//! device once and batches are collated there.
 
 use molecules::MolGraph;
 use tch::{Device, IValue, Kind, Tensor};
@@ -8,21 +9,25 @@ use tch::{Device, IValue, Kind, Tensor};
 use super::features::{
     ATOM_SLOTS, BOND_SLOTS, atom_rows, bond_kind, bond_kind_rows, degree_row, first_rows,
 };
+use crate::ragged::{BatchRows, RaggedRows, queued_copy};
 
-/// A split's molecules featurised once into flat arrays (on the CPU), ready to collate.
-#[derive(Debug, Clone)]
+/// A split's molecules featurised once into flat arrays on the training device.
+#[derive(Debug)]
 pub(crate) struct GraphStore {
-    /// Nine atom-table rows per atom, atoms of all molecules one after another.
-    atom_rows: Vec<i64>,
+    /// Atoms of every molecule.
+    atoms: RaggedRows,
+    /// `atoms x 9` atom-table rows, atoms of all molecules one after another.
+    atom_rows: Tensor,
     /// Degree-embedding row per atom.
-    degrees: Vec<i64>,
-    /// Molecule `m` holds atoms `atom_start[m]..atom_start[m + 1]`.
-    atom_start: Vec<usize>,
-    /// Directed edges (each bond both ways) as (source, target) atom numbers local to their
-    /// molecule, with the bond kind.
-    edges: Vec<(i64, i64, i64)>,
-    /// Molecule `m` holds edges `edge_start[m]..edge_start[m + 1]`.
-    edge_start: Vec<usize>,
+    degrees: Tensor,
+    /// Directed edges (each bond both ways) of every molecule.
+    edges: RaggedRows,
+    /// Source atom of every edge, numbered within its molecule.
+    source: Tensor,
+    /// Target atom of every edge, numbered within its molecule.
+    target: Tensor,
+    /// Bond kind of every edge.
+    edge_kind: Tensor,
 }
 
 /// One batch of molecules as index tensors on the training device.
@@ -49,72 +54,70 @@ pub struct GraphBatch {
 }
 
 impl GraphStore {
-    /// Featurises `graphs`; their bonds must name atoms of their own molecule.
-    pub fn new(graphs: &[MolGraph]) -> Self {
-        let mut store = GraphStore {
-            atom_rows: Vec::new(),
-            degrees: Vec::new(),
-            atom_start: vec![0],
-            edges: Vec::new(),
-            edge_start: vec![0],
-        };
+    /// Featurises `graphs` onto `device`; their bonds must name atoms of their own molecule.
+    pub fn new(graphs: &[MolGraph], device: Device) -> Self {
+        let mut atom_table = Vec::new();
+        let mut degrees = Vec::new();
+        let mut edges = Vec::new();
         for graph in graphs {
             for atom in &graph.atoms {
-                store.atom_rows.extend(atom_rows(atom));
-                store.degrees.push(degree_row(atom));
+                atom_table.extend(atom_rows(atom));
+                degrees.push(degree_row(atom));
             }
             for bond in &graph.bonds {
                 let (begin, end, kind) =
                     (i64::from(bond.begin), i64::from(bond.end), bond_kind(bond));
-                store.edges.push((begin, end, kind));
-                store.edges.push((end, begin, kind));
-            }
-            store.atom_start.push(store.degrees.len());
-            store.edge_start.push(store.edges.len());
-        }
-        store
-    }
-
-    /// The molecules `rows` (in that order) as one batch on `device`.
-    pub fn collate(&self, rows: &[usize], device: Device) -> GraphBatch {
-        let n_atoms: usize = rows
-            .iter()
-            .map(|&m| self.atom_start[m + 1] - self.atom_start[m])
-            .sum();
-        let n_edges: usize = rows
-            .iter()
-            .map(|&m| self.edge_start[m + 1] - self.edge_start[m])
-            .sum();
-        let mut atom_rows = Vec::with_capacity(9 * n_atoms);
-        let mut degrees = Vec::with_capacity(n_atoms);
-        let mut molecule = Vec::with_capacity(n_atoms);
-        let mut source = Vec::with_capacity(n_edges);
-        let mut target = Vec::with_capacity(n_edges);
-        let mut edge_kind = Vec::with_capacity(n_edges);
-        for (position, &m) in rows.iter().enumerate() {
-            let offset = degrees.len() as i64;
-            let atoms = self.atom_start[m]..self.atom_start[m + 1];
-            atom_rows.extend_from_slice(&self.atom_rows[9 * atoms.start..9 * atoms.end]);
-            degrees.extend_from_slice(&self.degrees[atoms.clone()]);
-            molecule.extend(std::iter::repeat_n(position as i64, atoms.len()));
-            for &(from, to, kind) in &self.edges[self.edge_start[m]..self.edge_start[m + 1]] {
-                source.push(from + offset);
-                target.push(to + offset);
-                edge_kind.push(kind);
+                edges.extend([[begin, end, kind], [end, begin, kind]]);
             }
         }
         let tensor = |values: &[i64]| Tensor::from_slice(values).to_device(device);
-        GraphBatch {
-            atom_rows: tensor(&atom_rows),
-            bag_offsets: Tensor::arange_start_step(0, 9 * n_atoms as i64, 9, (Kind::Int64, device)),
+        let edge_column =
+            |column: usize| tensor(&edges.iter().map(|e| e[column]).collect::<Vec<_>>());
+        GraphStore {
+            atoms: RaggedRows::new(graphs.iter().map(|g| g.atoms.len()), device),
+            atom_rows: tensor(&atom_table).view([-1, 9]),
             degrees: tensor(&degrees),
-            source: tensor(&source),
-            target: tensor(&target),
-            edge_kind: tensor(&edge_kind),
-            molecule: tensor(&molecule),
-            n_atoms: n_atoms as i64,
-            n_molecules: rows.len() as i64,
+            edges: RaggedRows::new(graphs.iter().map(|g| 2 * g.bonds.len()), device),
+            source: edge_column(0),
+            target: edge_column(1),
+            edge_kind: edge_column(2),
         }
+    }
+
+    /// The molecules `rows` (in that order) as one batch, gathered on the store's device.
+    pub fn collate(&self, rows: BatchRows<'_>) -> GraphBatch {
+        let atoms = self.atoms.gather(rows);
+        let edges = self.edges.gather(rows);
+        // Atoms of the batch before each edge's molecule.
+        let atom_offset = atoms.batch_starts.index_select(0, &edges.position);
+        let endpoint = |local: &Tensor| local.index_select(0, &edges.elements) + &atom_offset;
+        GraphBatch {
+            atom_rows: self.atom_rows.index_select(0, &atoms.elements).view([-1]),
+            bag_offsets: Tensor::arange_start_step(
+                0,
+                9 * atoms.total,
+                9,
+                (Kind::Int64, self.degrees.device()),
+            ),
+            degrees: self.degrees.index_select(0, &atoms.elements),
+            source: endpoint(&self.source),
+            target: endpoint(&self.target),
+            edge_kind: self.edge_kind.index_select(0, &edges.elements),
+            molecule: atoms.position,
+            n_atoms: atoms.total,
+            n_molecules: rows.host.len() as i64,
+        }
+    }
+
+    /// [`GraphStore::collate`] with the index copied from `rows`.
+    #[cfg(test)]
+    pub fn collate_rows(&self, rows: &[usize]) -> GraphBatch {
+        let index: Vec<i64> = rows.iter().map(|&row| row as i64).collect();
+        let index = Tensor::from_slice(&index).to_device(self.degrees.device());
+        self.collate(BatchRows {
+            host: rows,
+            index: &index,
+        })
     }
 }
 
@@ -123,7 +126,11 @@ impl GraphBatch {
     /// output width.
     pub(crate) fn probe(device: Device) -> GraphBatch {
         let ethanol = molecules::parse_smiles("CCO").expect("CCO is valid SMILES");
-        GraphStore::new(&[ethanol.clone(), ethanol]).collate(&[0, 1], device)
+        let index = Tensor::arange(2, (Kind::Int64, device));
+        GraphStore::new(&[ethanol.clone(), ethanol], device).collate(BatchRows {
+            host: &[0, 1],
+            index: &index,
+        })
     }
 
     /// The batch as the TorchScript graph contract's arguments `(x, edge_index, edge_attr,
@@ -134,13 +141,12 @@ impl GraphBatch {
     pub(crate) fn script_inputs(&self) -> [IValue; 5] {
         let device = self.atom_rows.device();
         // Table rows minus each feature's first row are the features' own slots.
-        let slots = |rows: Tensor, first: &[i64]| {
-            let first = Tensor::from_slice(first).to_device(rows.device());
-            (rows.view([-1, first.size()[0]]) - first).to_device(device)
+        let slots = |rows: &Tensor, first: &[i64]| {
+            rows.view([-1, first.len() as i64]) - queued_copy(first, device)
         };
-        let x = slots(self.atom_rows.shallow_clone(), &first_rows(ATOM_SLOTS));
+        let x = slots(&self.atom_rows, &first_rows(ATOM_SLOTS));
         let kind_slots = slots(
-            Tensor::from_slice(&bond_kind_rows()),
+            &queued_copy(&bond_kind_rows(), device),
             &first_rows(BOND_SLOTS),
         );
         let edge_attr = kind_slots.index_select(0, &self.edge_kind);
@@ -209,9 +215,9 @@ pub(crate) mod tests {
 
     #[test]
     fn collation_offsets_edges_by_the_atoms_before_them() {
-        let store = GraphStore::new(&[chain(3), chain(1), chain(2)]);
+        let store = GraphStore::new(&[chain(3), chain(1), chain(2)], Device::Cpu);
         // Molecules in batch order 2, 0, 1: atoms 0-1 are molecule 2, 2-4 molecule 0, 5 molecule 1.
-        let batch = store.collate(&[2, 0, 1], Device::Cpu);
+        let batch = store.collate_rows(&[2, 0, 1]);
         assert_eq!((batch.n_atoms, batch.n_molecules), (6, 3));
         assert_eq!(values(&batch.molecule), [0, 0, 1, 1, 1, 2]);
         assert_eq!(values(&batch.source), [0, 1, 2, 3, 3, 4]);
@@ -225,16 +231,85 @@ pub(crate) mod tests {
         assert_ne!(kinds[2], kinds[4]);
     }
 
+    /// The batch of `rows` built on the host, molecule by molecule, straight from the graphs:
+    /// what the device collation must reproduce.
+    fn host_batch(graphs: &[MolGraph], rows: &[usize]) -> [Vec<i64>; 7] {
+        let [mut atoms, mut degrees, mut molecule] = [vec![], vec![], vec![]];
+        let [mut source, mut target, mut kinds] = [vec![], vec![], vec![]];
+        for (position, &row) in rows.iter().enumerate() {
+            let offset = degrees.len() as i64;
+            for atom in &graphs[row].atoms {
+                atoms.extend(atom_rows(atom));
+                degrees.push(degree_row(atom));
+                molecule.push(position as i64);
+            }
+            for bond in &graphs[row].bonds {
+                let (begin, end) = (i64::from(bond.begin) + offset, i64::from(bond.end) + offset);
+                source.extend([begin, end]);
+                target.extend([end, begin]);
+                kinds.extend([bond_kind(bond); 2]);
+            }
+        }
+        let offsets = (0..degrees.len() as i64).map(|atom| 9 * atom).collect();
+        [atoms, offsets, degrees, source, target, kinds, molecule]
+    }
+
+    #[test]
+    fn device_collation_equals_host_collation() {
+        let smiles = [
+            "c1ccccc1O",
+            "CC(=O)[O-].[Na+]",
+            "[Cl-]",
+            "C#N",
+            "O=C1NC(=O)C=C1",
+        ];
+        let mut graphs: Vec<MolGraph> = smiles
+            .iter()
+            .map(|s| molecules::parse_smiles(s).unwrap())
+            .collect();
+        // Molecules without bonds (one atom, three atoms) and a chain.
+        let loose = MolGraph {
+            bonds: vec![],
+            ..chain(3)
+        };
+        graphs.extend([chain(1), loose, chain(7)]);
+        let store = GraphStore::new(&graphs, Device::Cpu);
+        let mut rng = sampler_api::rng::Rng::for_stream(11, &[]);
+        for trial in 0..200 {
+            let len = rng.below(12);
+            // Repeated rows are allowed (a sampler may pick a molecule twice).
+            let rows: Vec<usize> = (0..len).map(|_| rng.below(graphs.len())).collect();
+            let batch = store.collate_rows(&rows);
+            let device = [
+                &batch.atom_rows,
+                &batch.bag_offsets,
+                &batch.degrees,
+                &batch.source,
+                &batch.target,
+                &batch.edge_kind,
+                &batch.molecule,
+            ]
+            .map(|t| {
+                assert_eq!((t.kind(), t.dim()), (Kind::Int64, 1), "trial {trial}");
+                values(t)
+            });
+            let host = host_batch(&graphs, &rows);
+            assert_eq!(device, host, "trial {trial}, rows {rows:?}");
+            assert_eq!(batch.n_atoms, host[2].len() as i64);
+            assert_eq!(batch.n_molecules, rows.len() as i64);
+        }
+    }
+
     #[test]
     fn an_empty_batch_is_empty() {
-        let batch = GraphStore::new(&[chain(2)]).collate(&[], Device::Cpu);
+        let batch = GraphStore::new(&[chain(2)], Device::Cpu).collate_rows(&[]);
         assert_eq!((batch.n_atoms, batch.n_molecules), (0, 0));
         assert_eq!(batch.source.size(), [0]);
     }
 
     #[test]
     fn script_inputs_hold_each_features_own_slot() {
-        let batch = GraphStore::new(&[chain(3), chain(1)]).collate(&[1, 0], Device::Cpu);
+        let batch = GraphStore::new(&[chain(3), chain(1)], Device::Cpu).collate_rows(&[1, 0]);
         let tensor = |value: &IValue| match value {
             IValue::Tensor(tensor) => (tensor.size(), values(&tensor.flatten(0, -1))),
             other => panic!("{other:?} is not a tensor"),

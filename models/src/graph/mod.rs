@@ -39,13 +39,13 @@ mod tests {
     }
 
     fn store() -> GraphStore {
-        GraphStore::new(&[chain(5), chain(1), chain(9), chain(2)])
+        GraphStore::new(&[chain(5), chain(1), chain(9), chain(2)], Device::Cpu)
     }
 
     #[test]
     fn outputs_are_unit_rows() {
         let (_vs, encoder) = encoder(0);
-        let batch = store().collate(&[0, 1, 2, 3], Device::Cpu);
+        let batch = store().collate_rows(&[0, 1, 2, 3]);
         for mut mode in [Mode::Eval, Mode::Train(&mut DropoutRng::new(0))] {
             let out = encoder.forward(&batch, &mut mode);
             assert_eq!(out.size(), [4, 8]);
@@ -65,8 +65,7 @@ mod tests {
         // order within a batch does not matter, its other molecules do.
         let (_vs, encoder) = encoder(1);
         let store = store();
-        let embed =
-            |rows: &[usize]| encoder.forward(&store.collate(rows, Device::Cpu), &mut Mode::Eval);
+        let embed = |rows: &[usize]| encoder.forward(&store.collate_rows(rows), &mut Mode::Eval);
         let together = embed(&[0, 3, 2, 1]);
         let reordered = embed(&[2, 1, 0, 3]);
         assert!(
@@ -80,7 +79,7 @@ mod tests {
 
     #[test]
     fn same_seed_gives_the_same_embeddings_and_dropout_changes_them() {
-        let batch = store().collate(&[0, 1, 2, 3], Device::Cpu);
+        let batch = store().collate_rows(&[0, 1, 2, 3]);
         let train = |init_seed, dropout_seed| {
             let (_vs, encoder) = encoder(init_seed);
             encoder.forward(&batch, &mut Mode::Train(&mut DropoutRng::new(dropout_seed)))

@@ -16,6 +16,7 @@ use crate::dropout::Mode;
 use crate::graph::reference::{reference_batch, reference_state};
 use crate::model::ItemBatch;
 use crate::protocol::{ItemEncoderKind, ProtocolConfig, TextTowerKind};
+use crate::ragged::BatchRows;
 
 /// Molecules with every kind of feature the encoder reads: aromatic rings, charges of both
 /// signs, stereo centres and double bonds, a triple bond, a radical, fragments, lone atoms.
@@ -96,7 +97,10 @@ fn one_step_matches_the_pytorch_reference() {
     let root = "item_tower";
     let before = reference_state(&trainer._variables.variables(), root);
     let row_indices: Vec<usize> = rows.iter().map(|&r| r as usize).collect();
-    let items = trainer.train.item_batch(&row_indices);
+    let items = trainer.train.item_batch(BatchRows {
+        host: &row_indices,
+        index: &trainer.train.index(&row_indices),
+    });
     let embeddings = tch::no_grad(|| trainer.model.embed_items(&items, &mut Mode::Eval).unwrap());
     let ItemBatch::Graphs(batch) = items else {
         panic!("the graph transformer reads graphs");

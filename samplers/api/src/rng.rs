@@ -18,18 +18,46 @@ pub struct SplitMix64 {
 }
 
 impl SplitMix64 {
+    /// Added to the state before each draw: draw `n` (from 1) of a stream that starts at state
+    /// `s` is [`SplitMix64::mix`] of `s + n * GAMMA` (wrapping), so any draw can be computed
+    /// directly from its number (the models generate dropout masks on the device that way).
+    pub const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+    /// The mixer's (right shift, then wrapping multiplier) rounds, then its final right shift.
+    pub const MIX_ROUNDS: [(u32, u64); 2] =
+        [(30, 0xBF58_476D_1CE4_E5B9), (27, 0x94D0_49BB_1331_11EB)];
+    /// The mixer's final right shift.
+    pub const MIX_FINAL_SHIFT: u32 = 31;
+
     /// A stream starting from `state`.
     pub const fn new(state: u64) -> Self {
         SplitMix64 { state }
     }
 
+    /// The state: the next draw is `mix(state + GAMMA)`.
+    pub const fn state(&self) -> u64 {
+        self.state
+    }
+
+    /// Skips `draws` draws without computing them.
+    pub fn skip(&mut self, draws: u64) {
+        self.state = self.state.wrapping_add(draws.wrapping_mul(Self::GAMMA));
+    }
+
+    /// The output function: a strong 64-bit mix of `z`.
+    pub const fn mix(mut z: u64) -> u64 {
+        let mut round = 0;
+        while round < Self::MIX_ROUNDS.len() {
+            let (shift, multiplier) = Self::MIX_ROUNDS[round];
+            z = (z ^ (z >> shift)).wrapping_mul(multiplier);
+            round += 1;
+        }
+        z ^ (z >> Self::MIX_FINAL_SHIFT)
+    }
+
     /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.skip(1);
+        Self::mix(self.state)
     }
 }
 
@@ -136,6 +164,21 @@ mod tests {
                 9817491932198370423
             ]
         );
+    }
+
+    #[test]
+    fn splitmix64_skips_and_mixes_like_drawing() {
+        let mut drawn = SplitMix64::new(99);
+        let draws: Vec<u64> = (0..5).map(|_| drawn.next_u64()).collect();
+        let mut skipped = SplitMix64::new(99);
+        skipped.skip(3);
+        assert_eq!(skipped.next_u64(), draws[3]);
+        assert_eq!(
+            skipped.state(),
+            drawn.state().wrapping_sub(SplitMix64::GAMMA)
+        );
+        let direct = SplitMix64::mix(99u64.wrapping_add(5u64.wrapping_mul(SplitMix64::GAMMA)));
+        assert_eq!(direct, draws[4]);
     }
 
     #[test]
