@@ -342,22 +342,17 @@ fn chain_molecules(folder: &Path) -> std::path::PathBuf {
 fn a_torchscript_graph_tower_trains_on_molecules() {
     let folder = tempfile::tempdir().unwrap();
     let manifest = chain_molecules(folder.path());
+    // `compare --samplers random` on the molecules with a committed item tower.
+    let compare = |out: &Path, epochs: u32, item_tower: &str, extra: &[&str]| {
+        let mut args = quiet_compare("random", 1, epochs, out);
+        args.extend(["--dataset".into(), manifest.display().to_string()]);
+        args.extend(["--item-encoder".into(), tower(item_tower)]);
+        args.extend(extra.iter().map(|flag| flag.to_string()));
+        run(&args)
+    };
     let out = folder.path().join("out");
-    let mut args = quiet_compare("random", 1, 12, &out);
-    args.extend(
-        [
-            "--dataset",
-            manifest.to_str().unwrap(),
-            "--item-encoder",
-            &tower("graph_item_tower_32.pt"),
-            "--batch-size",
-            "16",
-            "--lr",
-            "3e-3",
-        ]
-        .map(String::from),
-    );
-    let (code, stdout, stderr) = run(&args);
+    let learning = ["--batch-size", "16", "--lr", "3e-3"];
+    let (code, stdout, stderr) = compare(&out, 12, "graph_item_tower_32.pt", &learning);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(first_run_cell(&out, "protocol_version").starts_with("torchscript-"));
     // Chance is about 0.05 among 96 molecules; learning shows as a rise well above it.
@@ -373,17 +368,7 @@ fn a_torchscript_graph_tower_trains_on_molecules() {
 
     // A dense tower cannot read graphs: refused before training, naming the file and contract.
     let refused = folder.path().join("refused");
-    let mut args = quiet_compare("random", 1, 1, &refused);
-    args.extend(
-        [
-            "--dataset",
-            manifest.to_str().unwrap(),
-            "--item-encoder",
-            &tower("dense_item_tower.pt"),
-        ]
-        .map(String::from),
-    );
-    let (code, _, stderr) = run(&args);
+    let (code, _, stderr) = compare(&refused, 1, "dense_item_tower.pt", &[]);
     assert_eq!(code, 2);
     assert!(
         stderr.contains("dense_item_tower.pt: forward failed on molecule graphs, forward(x, edge_index, edge_attr, batch, num_graphs: int): ")
