@@ -33,9 +33,10 @@ pub struct PluginDirs {
 }
 
 impl PluginDirs {
-    /// The registry over these folders (it scans them lazily).
+    /// The registry over these folders (it scans them lazily), loading each library only after
+    /// a worker process survived loading it.
     fn registry(&self) -> PluginRegistry {
-        PluginRegistry::new(&self.dirs)
+        PluginRegistry::isolated(&self.dirs)
     }
 }
 

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::compare::events::{RunEvent, StreamLine, WORKER_PROTOCOL, decode};
 use crate::compare::plan_file::PlanFile;
-use crate::plugin::{ForeignSampler, PluginRegistry};
+use crate::plugin::{ForeignSampler, LoadedPlugin, PluginRegistry};
 use crate::signals::die_with_parent;
 
 /// `harness worker`: internal; started by the harness itself.
@@ -45,6 +45,12 @@ pub enum WorkerJob {
         library: PathBuf,
         #[arg(long)]
         config: String,
+    },
+    /// Loads each library in turn (its initialisers and entry call run), reporting each one it
+    /// survives: a library that crashes or hangs this process is the one after the last report.
+    Inspect {
+        #[arg(long = "library")]
+        libraries: Vec<PathBuf>,
     },
     /// The conformance suite, one row at a time.
     Check {
@@ -85,6 +91,14 @@ pub fn serve(args: WorkerArgs) -> ExitCode {
                 emit(RunEvent::Probed {
                     neighbours_needed: sampler_api::Sampler::neighbours_needed(&sampler) as u64,
                 });
+                Ok(())
+            }
+            WorkerJob::Inspect { libraries } => {
+                for library in libraries {
+                    // Refusals are the harness's to report; only surviving the load matters here.
+                    let _ = LoadedPlugin::load(library);
+                    emit(RunEvent::Inspected);
+                }
                 Ok(())
             }
             WorkerJob::Check { library, config } => {

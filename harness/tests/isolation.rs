@@ -355,3 +355,62 @@ fn resume_refuses_other_settings_and_folders_without_a_plan() {
         &["no plan here"],
     );
 }
+
+#[test]
+fn a_library_that_crashes_when_loaded_is_listed_as_not_loaded_and_harms_no_command() {
+    let Some(c) = CBuild::new() else {
+        return;
+    };
+    // The crashing library, a second one that aborts, and a good plugin after them.
+    let plugins = c.path("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    let crashing = plugin(
+        &c,
+        "sequential_sampler.c",
+        &plugins,
+        "a_crashing_sampler",
+        &["-DMISBEHAVE", "-DMISBEHAVE_SEGV", "-DMISBEHAVE_ON_LOAD"],
+    );
+    let aborting = plugin(
+        &c,
+        "sequential_sampler.c",
+        &plugins,
+        "b_aborting_sampler",
+        &["-DMISBEHAVE", "-DMISBEHAVE_ABORT", "-DMISBEHAVE_ON_LOAD"],
+    );
+    plugin(
+        &c,
+        "sequential_sampler.c",
+        &plugins,
+        "sequential_sampler",
+        &[],
+    );
+    let dir = plugins.to_str().unwrap();
+
+    let (code, stdout, stderr) = run(&["list", "--plugin-dir", dir]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.lines().any(|line| line.starts_with("sequential")),
+        "{stdout}"
+    );
+    for (library, signal) in [(&crashing, "SIGSEGV"), (&aborting, "SIGABRT")] {
+        let line = format!(
+            "not loaded: {}: loading it crashed a separate process, so the harness did not load it: the process was killed by {signal}",
+            library.canonicalize().unwrap().display()
+        );
+        assert!(stdout.contains(&line), "{line} missing:\n{stdout}");
+    }
+
+    // A comparison with the good plugin of that folder runs; the crashing one by path is refused.
+    let out = c.path("out");
+    let mut args = quiet_compare("random,sequential", 1, 1, &out);
+    args.extend(["--plugin-dir".to_string(), dir.to_string()]);
+    let (code, stdout, stderr) = run(&args);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, _, stderr) = run(&["check", crashing.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_contains(
+        &stderr,
+        &["loading it crashed a separate process", "SIGSEGV"],
+    );
+}

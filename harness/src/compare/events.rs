@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of the worker protocol (the `worker` command refuses another).
-pub const WORKER_PROTOCOL: u32 = 1;
+pub const WORKER_PROTOCOL: u32 = 2;
 
 /// Starts every event line: an ASCII record separator and a tag.
 const MARKER: &str = "\u{1e}harness-event ";
@@ -33,6 +33,8 @@ pub enum RunEvent {
         passed: bool,
         detail: String,
     },
+    /// An inspected library was loaded (or refused) without harm to the worker.
+    Inspected,
     /// The job is done (a run: its files are written).
     Finished,
     /// The job stopped with an error (the message is complete).

@@ -402,7 +402,10 @@ impl Progress {
         match event {
             RunEvent::Log { line } => self.log(line),
             RunEvent::EpochStarted { epoch } => tracker.epoch = Some(*epoch),
-            RunEvent::Training { .. } | RunEvent::Probed { .. } | RunEvent::CheckRow { .. } => {}
+            RunEvent::Training { .. }
+            | RunEvent::Probed { .. }
+            | RunEvent::CheckRow { .. }
+            | RunEvent::Inspected => {}
             RunEvent::Batch => self.bar.inc(1),
             RunEvent::Finished => tracker.finished = true,
             RunEvent::Failed { message } => tracker.error = Some(message.clone()),

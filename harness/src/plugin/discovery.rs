@@ -2,6 +2,7 @@ use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::inspect::try_in_worker;
 use super::{LoadedPlugin, PluginError};
 
 /// Environment variable with extra plugin folders, separated like `PATH`.
@@ -24,7 +25,17 @@ pub fn is_plugin_file_name(file_name: &str) -> bool {
 #[derive(Debug)]
 pub struct PluginRegistry {
     explicit: Vec<PathBuf>,
+    loading: Loading,
     scan: OnceCell<Scan>,
+}
+
+/// How libraries are loaded into this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Loading {
+    /// Directly (inside a worker, or where this process is not the harness binary).
+    Direct,
+    /// Only after a worker process loaded it unharmed (see [`super::inspect`]).
+    AfterWorker,
 }
 
 /// The outcome of scanning every plugin folder once.
@@ -40,10 +51,23 @@ impl PluginRegistry {
     /// a name), then the folders in `SAMPLER_PLUGIN_PATH`, then the folder of the running
     /// executable (the workspace's build output, where cargo puts the built-in samplers).
     /// Nothing is scanned or loaded yet.
+    ///
+    /// Libraries are loaded directly into this process: for workers, tests and benchmarks.
     pub fn new(folders: &[PathBuf]) -> Self {
         PluginRegistry {
             explicit: folders.to_vec(),
+            loading: Loading::Direct,
             scan: OnceCell::new(),
+        }
+    }
+
+    /// As [`PluginRegistry::new`], but each library is first loaded by a worker process (the
+    /// harness binary started again), so that one whose initialisers or entry call crash or
+    /// hang is reported as not loaded instead of taking this process down. For the commands.
+    pub fn isolated(folders: &[PathBuf]) -> Self {
+        PluginRegistry {
+            loading: Loading::AfterWorker,
+            ..Self::new(folders)
         }
     }
 
@@ -58,7 +82,7 @@ impl PluginRegistry {
         self.scan.get_or_init(|| {
             let mut scan = Scan::default();
             for folder in search_folders(&self.explicit) {
-                scan.folder(&folder);
+                scan.folder(&folder, self.loading);
             }
             scan
         })
@@ -71,7 +95,11 @@ impl PluginRegistry {
             || name_or_path.contains('/')
             || name_or_path.ends_with(std::env::consts::DLL_SUFFIX);
         if looks_like_path {
-            return LoadedPlugin::load(Path::new(name_or_path)).map_err(ResolveError::Plugin);
+            let path = PathBuf::from(name_or_path);
+            let loaded = load_all(std::slice::from_ref(&path), self.loading).pop();
+            return loaded
+                .expect("one outcome per library")
+                .map_err(ResolveError::Plugin);
         }
         let scan = self.scanned();
         if let Some(plugin) = scan.by_name.get(name_or_path) {
@@ -102,7 +130,7 @@ impl PluginRegistry {
 }
 
 impl Scan {
-    fn folder(&mut self, folder: &Path) {
+    fn folder(&mut self, folder: &Path, loading: Loading) {
         if self.folders.iter().any(|seen| seen == folder) {
             return;
         }
@@ -120,8 +148,8 @@ impl Scan {
             })
             .collect();
         files.sort();
-        for file in files {
-            match LoadedPlugin::load(&file) {
+        for loaded in load_all(&files, loading) {
+            match loaded {
                 Ok(plugin) => {
                     self.by_name.entry(plugin.name.clone()).or_insert(plugin);
                 }
@@ -129,6 +157,20 @@ impl Scan {
             }
         }
     }
+}
+
+/// Loads `libraries` in order; with [`Loading::AfterWorker`], only those a worker loaded
+/// unharmed (the others are [`PluginError::Crashed`]).
+fn load_all(libraries: &[PathBuf], loading: Loading) -> Vec<Result<LoadedPlugin, PluginError>> {
+    let tried = match loading {
+        Loading::Direct => libraries.iter().map(|_| Ok(())).collect(),
+        Loading::AfterWorker => try_in_worker(libraries),
+    };
+    libraries
+        .iter()
+        .zip(tried)
+        .map(|(library, tried)| tried.and_then(|()| LoadedPlugin::load(library)))
+        .collect()
 }
 
 /// A sampler name that matched nothing, or a path that failed to load.

@@ -1,8 +1,9 @@
 /*
  * Misbehaviour hooks for the harness's isolation tests, compiled into sequential_sampler.c with
  * -DMISBEHAVE_<KIND> (SEGV, ABORT, HANG, EXIT or CHATTER) and optionally
- * -DMISBEHAVE_SEED=s -DMISBEHAVE_EPOCH=e (which run and epoch; default: every one) or
- * -DMISBEHAVE_IN_CREATE (when the sampler is created instead).
+ * -DMISBEHAVE_SEED=s -DMISBEHAVE_EPOCH=e (which run and epoch; default: every one),
+ * -DMISBEHAVE_IN_CREATE (when the sampler is created instead) or -DMISBEHAVE_ON_LOAD (in a
+ * library constructor, when the library is loaded).
  */
 #ifndef MISBEHAVE_H
 #define MISBEHAVE_H
@@ -39,9 +40,17 @@ static void misbehave_in_create(void) {
 #endif
 }
 
-/* Misbehaves in the chosen run and epoch (every one by default), unless built for `create`. */
+#if defined(MISBEHAVE_ON_LOAD)
+/* Runs when the library is loaded, before any ABI call. */
+__attribute__((constructor)) static void misbehave_on_load(void) {
+    misbehave();
+}
+#endif
+
+/* Misbehaves in the chosen run and epoch (every one by default), unless built for `create` or
+ * for loading. */
 static void misbehave_in_epoch(uint64_t seed, uint32_t epoch) {
-#if !defined(MISBEHAVE_IN_CREATE)
+#if !defined(MISBEHAVE_IN_CREATE) && !defined(MISBEHAVE_ON_LOAD)
 #if defined(MISBEHAVE_SEED)
     if (seed != MISBEHAVE_SEED) return;
 #endif

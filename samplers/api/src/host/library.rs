@@ -28,6 +28,10 @@ pub enum PluginError {
         path: PathBuf,
         cause: libloading::Error,
     },
+    /// Loading the library (its initialisers or its entry call) killed or hung a separate
+    /// process that tried it first, so it was never loaded into the harness.
+    #[error("{}: loading it crashed a separate process, so the harness did not load it: {cause}", path.display())]
+    Crashed { path: PathBuf, cause: String },
     #[error("{}: not a sampler plugin (it exports no `{ENTRY_SYMBOL}` symbol)", path.display())]
     NotAPlugin { path: PathBuf },
     #[error("{}: the `{ENTRY_SYMBOL}` symbol is not a function (it does not point into executable memory)", path.display())]
