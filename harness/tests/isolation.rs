@@ -364,20 +364,15 @@ fn a_library_that_crashes_when_loaded_is_listed_as_not_loaded_and_harms_no_comma
     // The crashing library, a second one that aborts, and a good plugin after them.
     let plugins = c.path("plugins");
     std::fs::create_dir(&plugins).unwrap();
-    let crashing = plugin(
-        &c,
-        "sequential_sampler.c",
-        &plugins,
-        "a_crashing_sampler",
-        &["-DMISBEHAVE", "-DMISBEHAVE_SEGV", "-DMISBEHAVE_ON_LOAD"],
-    );
-    let aborting = plugin(
-        &c,
-        "sequential_sampler.c",
-        &plugins,
-        "b_aborting_sampler",
-        &["-DMISBEHAVE", "-DMISBEHAVE_ABORT", "-DMISBEHAVE_ON_LOAD"],
-    );
+    let [crashing, aborting] = [
+        ("a_crashing_sampler", "SEGV"),
+        ("b_aborting_sampler", "ABORT"),
+    ]
+    .map(|(stem, kind)| {
+        let fault = format!("-DMISBEHAVE_{kind}");
+        let defines = ["-DMISBEHAVE", fault.as_str(), "-DMISBEHAVE_ON_LOAD"];
+        plugin(&c, "sequential_sampler.c", &plugins, stem, &defines)
+    });
     plugin(
         &c,
         "sequential_sampler.c",
