@@ -236,7 +236,7 @@ mod tests {
         let mut rng = sampler_api::rng::Rng::for_stream(3, &[]);
         for _ in 0..50 {
             let rows: Vec<usize> = (0..rng.below(6)).map(|_| rng.below(2)).collect();
-            let index = Tensor::from_slice(&rows.iter().map(|&r| r as i64).collect::<Vec<_>>());
+            let index = crate::ragged::row_index(&rows, Device::Cpu);
             let batch = store.collate(BatchRows {
                 host: &rows,
                 index: &index,

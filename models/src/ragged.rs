@@ -18,6 +18,13 @@ pub(crate) fn queued_copy(values: &[i64], device: Device) -> Tensor {
     Tensor::from_slice(values).to_device_(device, Kind::Int64, true, false)
 }
 
+/// Split rows as an int64 index on `device` (a [`queued_copy`]).
+pub(crate) fn row_index(rows: &[usize], device: Device) -> Tensor {
+    // Vec lengths fit in i64 on every 64-bit target libtorch supports.
+    let rows: Vec<i64> = rows.iter().map(|&row| row as i64).collect();
+    queued_copy(&rows, device)
+}
+
 /// Where each row's elements lie in arrays holding all rows' elements one row after another.
 #[derive(Debug)]
 pub(crate) struct RaggedRows {

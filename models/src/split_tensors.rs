@@ -5,7 +5,7 @@ use crate::fingerprint::FingerprintStore;
 use crate::graph::GraphStore;
 use crate::model::ItemBatch;
 use crate::protocol::ItemEncoderKind;
-use crate::ragged::{BatchRows, queued_copy};
+use crate::ragged::{BatchRows, row_index};
 use crate::{ModelError, Result};
 
 /// Molecules per batch when a split's graphs are embedded for evaluation.
@@ -82,10 +82,9 @@ impl SplitTensors {
         }
     }
 
-    /// `rows` as an index tensor on the device (see [`queued_copy`]).
+    /// `rows` as an index tensor on the device (see [`row_index`]).
     pub fn index(&self, rows: &[usize]) -> Tensor {
-        let rows: Vec<i64> = rows.iter().map(|&row| row as i64).collect();
-        queued_copy(&rows, self.device)
+        row_index(rows, self.device)
     }
 
     /// Rows embedded at once when the whole split is embedded. Graphs go in consecutive batches

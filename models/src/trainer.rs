@@ -238,8 +238,8 @@ impl Trainer {
 /// back to the host: the norm of the per-gradient norms in float32, the coefficient
 /// `max_norm / (norm + 1e-6)` in float64, capped at 1 (a NaN coefficient counts as 1, as tch
 /// skips scaling when the comparison fails), and every gradient multiplied by it rounded to
-/// float32 (the parameters are float32). Multiplying by exactly 1 changes nothing, so the gradients are bit-identical to
-/// tch's, which scales only when the coefficient is below 1.
+/// float32 (the parameters are float32). Multiplying by exactly 1 changes nothing, so the
+/// gradients are bit-identical to tch's, which scales only when the coefficient is below 1.
 fn clip_grad_norm(parameters: &[Tensor], max_norm: &Tensor) -> Result<()> {
     tch::no_grad(|| {
         let grads: Vec<Tensor> = parameters

@@ -112,8 +112,7 @@ impl GraphStore {
     /// [`GraphStore::collate`] with the index copied from `rows`.
     #[cfg(test)]
     pub fn collate_rows(&self, rows: &[usize]) -> GraphBatch {
-        let index: Vec<i64> = rows.iter().map(|&row| row as i64).collect();
-        let index = Tensor::from_slice(&index).to_device(self.degrees.device());
+        let index = crate::ragged::row_index(rows, self.degrees.device());
         self.collate(BatchRows {
             host: rows,
             index: &index,
